@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "cliqserve.core"
+    label = "core"
+    verbose_name = "cliqserve core"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

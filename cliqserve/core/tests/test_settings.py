@@ -1,0 +1,82 @@
+"""Production settings: refuse to start half-configured, and pass Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+SAMPLE_PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+    "SECRET_KEY": "k7!p2#x9@q4$w8%e1^r6&t3*y5(u0)i-o=p+a_s]d[f}g{h|j;l:z,x.c/v<b>n?m",
+    "ALLOWED_HOSTS": "pos.example.com",
+    "DATABASE_URL": "postgres://cliqserve@127.0.0.1:5432/cliqserve",
+    "CORS_ALLOWED_ORIGINS": "https://backoffice.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://backoffice.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if k not in SAMPLE_PROD_ENV}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_checks_pass_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=SAMPLE_PROD_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_checks_warn_when_production_has_no_shared_redis():
+    env = {k: v for k, v in SAMPLE_PROD_ENV.items() if k != "REDIS_URL"}
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "cliqserve.W001" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without_a_required_variable(missing):
+    env = {k: v for k, v in SAMPLE_PROD_ENV.items() if k != missing}
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"cliqserve: missing required environment variable(s): {missing}"
+    ]
+
+
+def test_production_settings_are_hardened():
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+        " s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.X_FRAME_OPTIONS, s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_PROXY_SSL_HEADER,"
+        " s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'], s.CORS_ALLOWED_ORIGINS, s.ALLOWED_HOSTS)"
+    )
+
+    result = run_manage("shell", "--no-imports", "-c", probe, env=SAMPLE_PROD_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "False True 31536000 True True True True True DENY True "
+        "('HTTP_X_FORWARDED_PROTO', 'https') ['rest_framework.renderers.JSONRenderer'] "
+        "['https://backoffice.example.com'] ['pos.example.com']"
+    )

@@ -1,0 +1,12 @@
+"""The Celery application. Every CELERY_* Django setting configures it (see settings/base.py)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
+
+# Services send tasks with cliqserve.core.tasks.enqueue_on_commit, never before their commit.
+app = Celery("cliqserve")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

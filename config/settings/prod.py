@@ -1,0 +1,40 @@
+"""Production: secure by default, and refuses to start without its required environment."""
+
+import os
+import sys
+
+_REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+_missing = [name for name in _REQUIRED if not os.environ.get(name)]
+if _missing:
+    # One line an operator can act on, not a traceback.
+    sys.exit(f"cliqserve: missing required environment variable(s): {', '.join(_missing)}")
+
+from .base import *  # noqa: E402,F403
+from .base import env  # noqa: E402
+
+DEBUG = False
+METRICS_REQUIRE_TOKEN = True
+
+# --- HTTPS and browser hardening ---------------------------------------------------------
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# Probes and scrapers talk plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Trust X-Forwarded-Proto only when a proxy we control sets it (the default deployment).
+if env.bool("USE_X_FORWARDED_PROTO", default=True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
