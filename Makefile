@@ -26,8 +26,9 @@ help: ## List the commands
 install: $(UV) ## Create .venv and install the locked dependencies
 	$(UV) sync --frozen --python $(PYTHON)
 
-run: install ## Migrate and serve on http://127.0.0.1:$(PORT)
+run: install ## Migrate, seed the demo tenant (once; prints its logins) and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install ## Run the whole test suite with coverage (SQLite unless DATABASE_URL is set)

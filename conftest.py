@@ -67,3 +67,64 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# --- Two tenants, every role: the world most API tests run in ------------------------------
+
+
+class TenantWorld:
+    """One tenant's rows: two branches, a device in each, one user per role."""
+
+    def __init__(self, label: str) -> None:
+        from cliqserve.accounts.roles import Role
+        from tests.factories import BranchFactory, DeviceFactory, TenantFactory, UserFactory
+
+        self.tenant = TenantFactory(slug=f"tenant-{label}", name=f"Tenant {label.upper()}")
+        self.branch = BranchFactory(tenant=self.tenant, code=f"{label}1")
+        self.other_branch = BranchFactory(tenant=self.tenant, code=f"{label}2")
+        self.tenant_admin = UserFactory(
+            email=f"admin@{label}.test", role=Role.TENANT_ADMIN, tenant=self.tenant, branch=None
+        )
+        self.branch_manager = UserFactory(
+            email=f"manager@{label}.test", role=Role.BRANCH_MANAGER, branch=self.branch
+        )
+        self.cashier = UserFactory(email=f"cashier@{label}.test", role=Role.CASHIER, branch=self.branch)
+        self.other_cashier = UserFactory(
+            email=f"cashier2@{label}.test", role=Role.CASHIER, branch=self.other_branch
+        )
+        self.device = DeviceFactory(branch=self.branch, code=f"{label}-POS1", assigned_users=[self.cashier])
+        self.other_device = DeviceFactory(branch=self.other_branch, code=f"{label}-POS2")
+
+    def user(self, role: str) -> Any:
+        return getattr(self, role)
+
+
+class World:
+    def __init__(self) -> None:
+        from cliqserve.accounts.roles import Role
+        from tests.factories import UserFactory
+
+        self.a = TenantWorld("a")
+        self.b = TenantWorld("b")
+        self.platform_owner = UserFactory(
+            email="owner@platform.test", role=Role.PLATFORM_OWNER, tenant=None, branch=None, is_staff=True
+        )
+
+    def user(self, role: str) -> Any:
+        return self.platform_owner if role == "platform_owner" else self.a.user(role)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World()
+
+
+def client_for(user: Any, *, device: Any = None) -> APIClient:
+    """An API client signed in as `user` with a real access token."""
+    from cliqserve.accounts.auth import issue_tokens
+
+    client = APIClient()
+    if user is not None:
+        tokens = issue_tokens(user=user, device=device)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+    return client

@@ -23,6 +23,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from .context import current_request_id
+from .security import security_event
 
 logger = logging.getLogger("cliqserve.errors")
 
@@ -40,10 +41,12 @@ class DomainError(Exception):
         *,
         pointer: str | None = None,
         meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.detail = detail or str(self.default_detail)
         self.pointer = pointer
         self.meta = meta or {}
+        self.headers = headers or {}
         super().__init__(self.detail)
 
 
@@ -167,6 +170,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
 
+    if isinstance(exc, drf.PermissionDenied | NotPermitted):
+        request = context.get("request")
+        security_event(
+            "permission_denied",
+            method=getattr(request, "method", None),
+            path=getattr(request, "path", None),
+            view=type(context.get("view")).__name__,
+        )
+
     if isinstance(exc, DomainError):
         error = error_object(
             status=exc.status_code,
@@ -175,7 +187,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             pointer=exc.pointer,
             meta=exc.meta,
         )
-        return Response(error_body([error]), status=exc.status_code)
+        return Response(error_body([error]), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, drf.APIException):
         return _api_exception_response(exc)
 
@@ -227,3 +239,38 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     error = error_object(status=400, code="invalid_request", detail=_("The request is malformed."))
     return JsonResponse(error_body([error]), status=400)
+
+
+class NotPermitted(DomainError):
+    """The actor's role or scope does not allow this write (e.g. granting a higher role)."""
+
+    status_code = 403
+    code = "permission_denied"
+    default_detail = "You do not have permission to do this."
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `Retry-After` says when to try again."""
+
+    status_code = 429
+    code = "rate_limit_exceeded"
+    default_detail = "Too many attempts. Try again later."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class Unauthenticated(DomainError):
+    """Credentials or tokens were refused."""
+
+    status_code = 401
+    code = "authentication_failed"
+    default_detail = "Incorrect authentication credentials."
+
+
+class InvalidInput(DomainError):
+    """A value is well-formed but breaks a business rule; names the field when it can."""
+
+    status_code = 400
+    code = "validation_error"
+    default_detail = "Invalid input."

@@ -46,13 +46,17 @@ def scrub(value: Any) -> Any:
     return value
 
 
+_CONTEXT_FIELDS = (("request_id", request_id_var), ("tenant_id", tenant_id_var), ("user_id", user_id_var))
+
+
 class RequestContextFilter(logging.Filter):
     """Adds `request_id`, `tenant_id` and `user_id` of the current request to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        record.tenant_id = tenant_id_var.get()
-        record.user_id = user_id_var.get()
+        # A value passed explicitly (extra={"user_id": ...}) names the subject and wins.
+        for name, var in _CONTEXT_FIELDS:
+            if getattr(record, name, None) is None:
+                setattr(record, name, var.get())
         return True
 
 

@@ -39,8 +39,13 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
     "cliqserve.core",
+    "cliqserve.tenants",
+    "cliqserve.accounts",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     # Prometheus "before" must be first and "after" last so the timings cover everything.
@@ -176,6 +181,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# After this many failed logins for one email within the window, that email is locked out
+# for LOGIN_LOCKOUT_SECONDS, whatever the password (the answer is 429 with Retry-After).
+LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# A spent refresh token presented again within this many seconds is a client retry (refused);
+# later it is a replay, and every session of that user is ended.
+REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
+
 # --- Internationalisation -----------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
@@ -197,7 +211,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "cliqserve.accounts.authentication.JWTAuthentication",
     ],
     # Deny by default: every view that is open to anonymous callers says so itself.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -214,6 +228,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_RATE_USER", default="1200/minute"),
+        # Login attempts per client address, and per account (email) from any address.
+        "login": env.str("THROTTLE_RATE_LOGIN", default="20/minute"),
+        "login_account": env.str("THROTTLE_RATE_LOGIN_ACCOUNT", default="10/minute"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "cliqserve.core.errors.exception_handler",
@@ -223,11 +240,17 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    # Capped at 15 minutes: an access token cannot be revoked before it expires except through
+    # the per-request user/tenant checks, so it must stay short.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=min(env.int("JWT_ACCESS_MINUTES", default=15), 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password hash: changing the password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar, cast
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cliqserve.core.api.viewsets import ServiceModelViewSet
+
+from .. import auth, selectors, services
+from ..models import User
+from ..roles import Role
+from .serializers import (
+    LoginResponseSerializer,
+    LoginSerializer,
+    RefreshSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+    UserSummarySerializer,
+)
+from .throttles import LoginAccountThrottle, LoginThrottle
+
+
+class UserFilter(filters.FilterSet):
+    branch = filters.UUIDFilter(field_name="branch_id")
+    email = filters.CharFilter(field_name="email", lookup_expr="icontains")
+
+    class Meta:
+        model = User
+        fields: ClassVar = ["role", "is_active"]
+
+
+USER_ADMINS = {Role.PLATFORM_OWNER, Role.TENANT_ADMIN, Role.BRANCH_MANAGER}
+
+
+class UserViewSet(ServiceModelViewSet):
+    """Staff accounts. Each role manages only the roles below it, in its own scope."""
+
+    model = User
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    policy: ClassVar = dict.fromkeys(
+        ("list", "retrieve", "create", "update", "partial_update", "destroy"), USER_ADMINS
+    )
+
+    def select(self) -> QuerySet[User]:
+        return selectors.user_list(actor=self.actor)
+
+    def create_object(self, data: dict[str, Any]) -> User:
+        return services.user_create(actor=self.actor, **data)
+
+    def update_object(self, instance: User, data: dict[str, Any]) -> User:
+        return services.user_update(actor=self.actor, user=instance, **data)
+
+    def deactivate_object(self, instance: User) -> None:
+        services.user_deactivate(actor=self.actor, user=instance)
+
+
+def _client_ip(request: Request) -> str | None:
+    return LoginThrottle().get_ident(request)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginThrottle, LoginAccountThrottle]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: LoginResponseSerializer},
+        summary="Sign in with email and password; optionally bind the session to a device.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user, tokens = auth.login(
+            email=data["email"],
+            password=data["password"],
+            device_id=data.get("device"),
+            client_ip=_client_ip(request),
+        )
+        body = {"access": tokens.access, "refresh": tokens.refresh, "user": UserSummarySerializer(user).data}
+        return Response(body)
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate a refresh token."
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = auth.refresh(raw_refresh=serializer.validated_data["refresh"])
+        return Response({"access": tokens.access, "refresh": tokens.refresh})
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={204: OpenApiResponse(description="The refresh token no longer works.")},
+        summary="Sign out: the refresh token stops working.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        auth.logout(raw_refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: UserSummarySerializer}, summary="The signed-in user.")
+    def get(self, request: Request) -> Response:
+        return Response(UserSummarySerializer(cast(User, request.user)).data)

@@ -1,0 +1,93 @@
+"""Users: email login, one role, and the tenant and branch the role applies to."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from cliqserve.core.tenancy import Tenancy
+
+from .roles import BRANCH_ROLES, Role
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Emails are stored lowercased: login is case-insensitive and still uses the index.
+        return self.get(email=(username or "").strip().lower())
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        user = self.model(email=email.strip().lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(role=Role.PLATFORM_OWNER, is_staff=True, is_superuser=True, tenant=None, branch=None)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in. Tenant-owned, but see docs/adr/0001: the auth layer must find a
+    user before any tenant is known, so this model keeps Django's plain manager and every user
+    selector filters by tenant explicitly."""
+
+    tenancy: ClassVar[Tenancy] = "tenant"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Stored lowercased (see save()), so this unique index makes emails unique case-insensitively.
+    email = models.EmailField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    branch = models.ForeignKey(
+        "tenants.Branch", on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="user_email_lowercase"),
+            models.CheckConstraint(
+                condition=Q(role=Role.PLATFORM_OWNER, tenant__isnull=True)
+                | (~Q(role=Role.PLATFORM_OWNER) & Q(tenant__isnull=False)),
+                name="user_tenant_only_for_tenant_roles",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=sorted(BRANCH_ROLES)) | Q(branch__isnull=False),
+                name="user_branch_required_for_branch_roles",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_platform_owner(self) -> bool:
+        return self.role == Role.PLATFORM_OWNER

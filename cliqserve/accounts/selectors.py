@@ -1,0 +1,25 @@
+"""Reads of users, confined to what the actor may see.
+
+`User` keeps Django's plain manager (docs/adr/0001-user-model-manager.md), so every query
+here names the tenant explicitly.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import User
+from .roles import Role
+
+
+def user_list(*, actor: User) -> QuerySet[User]:
+    users = User.objects.select_related("tenant", "branch")
+    if actor.role == Role.PLATFORM_OWNER:
+        # Platform staff manage tenant admins of every tenant, and see their fellow owners.
+        return users.filter(role__in=[Role.PLATFORM_OWNER, Role.TENANT_ADMIN])
+    users = users.filter(tenant=actor.tenant)
+    if actor.role == Role.BRANCH_MANAGER:
+        users = users.filter(Q(branch_id=actor.branch_id) | Q(pk=actor.pk))
+    elif actor.role == Role.CASHIER:
+        users = users.filter(pk=actor.pk)
+    return users

@@ -1,0 +1,35 @@
+"""Helpers that every domain service shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+
+from .errors import InvalidInput
+
+
+@contextmanager
+def unique_field(field: str, *, detail: str | None = None) -> Iterator[None]:
+    """Turn a unique-constraint violation inside the block into a 400 on `field`.
+
+    The constraint decides, not a prior SELECT, so two concurrent creates cannot both win;
+    the savepoint keeps the surrounding transaction usable.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise InvalidInput(detail or f"This {field} is already in use.", pointer=f"/{field}") from exc
+
+
+def validate_model(instance: models.Model, *, exclude: list[str] | None = None) -> None:
+    """Run the model's field validators; map Django's errors to the contract's, by field."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        pointer = None if field == "__all__" else f"/{field}"
+        raise InvalidInput(" ".join(messages), pointer=pointer) from exc

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from cliqserve.accounts.models import User
+from cliqserve.core.api.serializers import StrictModelSerializer
+from cliqserve.core.tenancy import current_tenant_id
+
+from ..models import Branch, Device, Tenant
+
+
+class TenantSerializer(StrictModelSerializer):
+    class Meta:
+        model = Tenant
+        fields: ClassVar = [
+            "id",
+            "name",
+            "slug",
+            "currency",
+            "timezone",
+            "default_language",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar = ["id", "created_at", "updated_at"]
+        # Uniqueness is decided by the database constraint in the service, not a prior SELECT.
+        extra_kwargs: ClassVar[dict[str, dict[str, list[object]]]] = {"slug": {"validators": []}}
+
+
+class BranchSerializer(StrictModelSerializer):
+    class Meta:
+        model = Branch
+        fields: ClassVar = ["id", "name", "code", "timezone", "is_active", "created_at", "updated_at"]
+        read_only_fields: ClassVar = ["id", "created_at", "updated_at"]
+
+
+class TenantUserField(serializers.PrimaryKeyRelatedField[User]):
+    """A user id of the caller's own tenant; any other id is 'does not exist'."""
+
+    def get_queryset(self) -> Any:
+        tenant_id = current_tenant_id()
+        return User.objects.filter(tenant__pk=tenant_id) if tenant_id else User.objects.none()
+
+
+class DeviceSerializer(StrictModelSerializer):
+    branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects)
+    assigned_users = TenantUserField(many=True, required=False)
+
+    class Meta:
+        model = Device
+        fields: ClassVar = [
+            "id",
+            "branch",
+            "name",
+            "code",
+            "is_active",
+            "assigned_users",
+            "last_seen_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields: ClassVar = ["id", "last_seen_at", "created_at", "updated_at"]

@@ -1,0 +1,33 @@
+"""Reads of tenants, branches and devices, confined to what the actor may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from cliqserve.accounts.models import User
+from cliqserve.accounts.roles import BRANCH_ROLES, Role
+
+from .models import Branch, Device, Tenant
+
+
+def tenant_list(*, actor: User) -> QuerySet[Tenant]:
+    """The platform owner sees every tenant; everyone else only their own."""
+    if actor.role == Role.PLATFORM_OWNER:
+        return Tenant.objects.order_by("-created_at", "-id")
+    return Tenant.objects.filter(users=actor)
+
+
+def branch_list(*, tenant: Tenant, actor: User) -> QuerySet[Branch]:
+    branches = Branch.objects.filter(tenant=tenant)
+    if actor.role in BRANCH_ROLES:
+        branches = branches.filter(id=actor.branch_id)
+    return branches
+
+
+def device_list(*, tenant: Tenant, actor: User) -> QuerySet[Device]:
+    devices = Device.objects.filter(tenant=tenant).prefetch_related("assigned_users")
+    if actor.role == Role.BRANCH_MANAGER:
+        devices = devices.filter(branch_id=actor.branch_id)
+    elif actor.role == Role.CASHIER:
+        devices = devices.filter(assignments__user=actor)
+    return devices

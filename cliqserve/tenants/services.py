@@ -1,0 +1,165 @@
+"""Writes to tenants, branches and devices. Each is one transaction, validated here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from cliqserve.accounts.models import User
+from cliqserve.accounts.roles import BRANCH_ROLES, Role
+from cliqserve.core.errors import InvalidInput, NotPermitted
+from cliqserve.core.security import security_event
+from cliqserve.core.services import unique_field, validate_model
+
+from .models import Branch, Device, DeviceAssignment, Tenant
+
+TENANT_FIELDS = frozenset({"name", "slug", "currency", "timezone", "default_language", "is_active"})
+BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})
+DEVICE_FIELDS = frozenset({"branch", "name", "code", "is_active"})
+
+
+def _assign(instance: Any, fields: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return list(fields)
+
+
+def _log_activation_change(*, actor: User, instance: Any, before: bool) -> None:
+    if instance.is_active != before:
+        security_event(
+            "activation_changed",
+            actor_id=actor.pk,
+            target=type(instance).__name__.lower(),
+            target_id=instance.pk,
+            is_active=instance.is_active,
+        )
+
+
+# --- Tenants --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_create(*, actor: User, **fields: Any) -> Tenant:
+    tenant = Tenant()
+    _assign(tenant, fields, TENANT_FIELDS)
+    validate_model(tenant)
+    with unique_field("slug"):
+        tenant.save()
+    security_event("tenant_created", actor_id=actor.pk, tenant_id=tenant.pk)
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
+    was_active = tenant.is_active
+    _assign(tenant, fields, TENANT_FIELDS)
+    validate_model(tenant)
+    with unique_field("slug"):
+        tenant.save()
+    _log_activation_change(actor=actor, instance=tenant, before=was_active)
+    return tenant
+
+
+def tenant_deactivate(*, actor: User, tenant: Tenant) -> Tenant:
+    """Tenants are never deleted: their sales and stock history depend on them."""
+    return tenant_update(actor=actor, tenant=tenant, is_active=False)
+
+
+# --- Branches -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def branch_create(*, tenant: Tenant, actor: User, **fields: Any) -> Branch:
+    branch = Branch(tenant=tenant)
+    _assign(branch, fields, BRANCH_FIELDS)
+    validate_model(branch, exclude=["tenant"])
+    with unique_field("code"):
+        branch.save()
+    return branch
+
+
+@transaction.atomic
+def branch_update(*, tenant: Tenant, actor: User, branch: Branch, **fields: Any) -> Branch:
+    was_active = branch.is_active
+    _assign(branch, fields, BRANCH_FIELDS)
+    validate_model(branch, exclude=["tenant"])
+    with unique_field("code"):
+        branch.save()
+    _log_activation_change(actor=actor, instance=branch, before=was_active)
+    return branch
+
+
+def branch_deactivate(*, tenant: Tenant, actor: User, branch: Branch) -> Branch:
+    return branch_update(tenant=tenant, actor=actor, branch=branch, is_active=False)
+
+
+# --- Devices --------------------------------------------------------------------------------
+
+
+def _check_device_branch(*, actor: User, branch: Branch) -> None:
+    if actor.role == Role.BRANCH_MANAGER and branch.pk != actor.branch_id:
+        raise NotPermitted("Branch managers manage the devices of their own branch only.")
+
+
+def _set_assigned_users(*, device: Device, users: Iterable[User]) -> None:
+    users = list(users)
+    for index, user in enumerate(users):
+        if user.tenant_id != device.tenant_id:
+            raise InvalidInput("Unknown user.", pointer=f"/assigned_users/{index}")
+        if user.role in BRANCH_ROLES and user.branch_id != device.branch_id:
+            raise InvalidInput("This user works in another branch.", pointer=f"/assigned_users/{index}")
+    DeviceAssignment.objects.filter(device=device).exclude(user__in=users).delete()
+    existing = set(DeviceAssignment.objects.filter(device=device).values_list("user_id", flat=True))
+    DeviceAssignment.objects.bulk_create(
+        DeviceAssignment(tenant_id=device.tenant_id, device=device, user=user)
+        for user in users
+        if user.pk not in existing
+    )
+
+
+@transaction.atomic
+def device_create(
+    *, tenant: Tenant, actor: User, assigned_users: Iterable[User] = (), **fields: Any
+) -> Device:
+    device = Device(tenant=tenant)
+    _assign(device, fields, DEVICE_FIELDS)
+    _check_device_branch(actor=actor, branch=device.branch)
+    validate_model(device, exclude=["tenant", "branch"])
+    with unique_field("code"):
+        device.save()
+    _set_assigned_users(device=device, users=assigned_users)
+    return device
+
+
+@transaction.atomic
+def device_update(
+    *,
+    tenant: Tenant,
+    actor: User,
+    device: Device,
+    assigned_users: Iterable[User] | None = None,
+    **fields: Any,
+) -> Device:
+    was_active = device.is_active
+    _check_device_branch(actor=actor, branch=device.branch)
+    _assign(device, fields, DEVICE_FIELDS)
+    _check_device_branch(actor=actor, branch=device.branch)
+    validate_model(device, exclude=["tenant", "branch"])
+    with unique_field("code"):
+        device.save()
+    if assigned_users is None and "branch" in fields:
+        # A device that moves branch keeps only assignees who may work there: re-check them.
+        assigned_users = list(device.assigned_users.all())
+    if assigned_users is not None:
+        _set_assigned_users(device=device, users=assigned_users)
+    _log_activation_change(actor=actor, instance=device, before=was_active)
+    return device
+
+
+def device_deactivate(*, tenant: Tenant, actor: User, device: Device) -> Device:
+    return device_update(tenant=tenant, actor=actor, device=device, is_active=False)

@@ -1,0 +1,183 @@
+"""The isolation matrix: no tenant ever sees or changes another tenant's rows.
+
+Every API route must appear below. A new route that is not added here fails
+`test_every_api_route_is_in_the_matrix`, so isolation is proven for each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import models
+from django.urls import resolve, reverse
+
+from cliqserve.accounts.models import User
+from cliqserve.tenants.models import Branch, Device, Tenant
+from conftest import World, client_for
+from tests.routes import api_route_names
+
+TENANT_ROLES = ("tenant_admin", "branch_manager", "cashier")
+
+
+@dataclass(frozen=True)
+class ObjectRoute:
+    model: type[models.Model]
+    target: Callable[[World], Any]  # tenant B's object that tenant A probes
+    payload: Callable[[World], dict[str, Any]]  # a body that would be valid for A's own object
+
+
+@dataclass(frozen=True)
+class ListRoute:
+    own: Callable[[World], set[Any]]  # ids tenant A's admin must see
+    foreign: Callable[[World], set[Any]]  # tenant B's ids, which must never appear
+
+
+OBJECT_ROUTES: dict[str, ObjectRoute] = {
+    "tenant-detail": ObjectRoute(
+        Tenant,
+        lambda w: w.b.tenant,
+        lambda w: {"name": "Hijacked", "slug": "hijacked", "currency": "EUR", "timezone": "UTC"},
+    ),
+    "branch-detail": ObjectRoute(
+        Branch, lambda w: w.b.branch, lambda w: {"name": "Hijacked", "code": "HJ1", "timezone": "UTC"}
+    ),
+    "device-detail": ObjectRoute(
+        Device,
+        lambda w: w.b.device,
+        lambda w: {"branch": str(w.a.branch.pk), "name": "Hijacked", "code": "HJ-POS"},
+    ),
+    "user-detail": ObjectRoute(
+        User,
+        lambda w: w.b.cashier,
+        lambda w: {"email": "hijacked@example.com", "role": "cashier", "branch": str(w.a.branch.pk)},
+    ),
+}
+
+LIST_ROUTES: dict[str, ListRoute] = {
+    "tenant-list": ListRoute(lambda w: {w.a.tenant.pk}, lambda w: {w.b.tenant.pk}),
+    "branch-list": ListRoute(
+        lambda w: {w.a.branch.pk, w.a.other_branch.pk}, lambda w: {w.b.branch.pk, w.b.other_branch.pk}
+    ),
+    "device-list": ListRoute(
+        lambda w: {w.a.device.pk, w.a.other_device.pk}, lambda w: {w.b.device.pk, w.b.other_device.pk}
+    ),
+    "user-list": ListRoute(
+        lambda w: {w.a.tenant_admin.pk, w.a.branch_manager.pk, w.a.cashier.pk, w.a.other_cashier.pk},
+        lambda w: {w.b.tenant_admin.pk, w.b.branch_manager.pk, w.b.cashier.pk, w.b.other_cashier.pk},
+    ),
+}
+
+# Routes that take no tenant object id and list no tenant rows, with why they are safe.
+NO_TENANT_ROWS: dict[str, str] = {
+    "auth-login": "credentials in, the caller's own tokens out",
+    "auth-refresh": "a token in, the token owner's tokens out",
+    "auth-logout": "a token in, nothing out",
+    "auth-me": "the caller's own user only (test_me_is_the_caller_only)",
+    "schema": "the public API description",
+    "docs": "the public API description",
+    "redoc": "the public API description",
+}
+
+
+def test_every_api_route_is_in_the_matrix():
+    declared = set(OBJECT_ROUTES) | set(LIST_ROUTES) | set(NO_TENANT_ROWS)
+
+    assert api_route_names() == declared
+
+
+def _row(model: type[models.Model], pk: Any) -> dict[str, Any]:
+    return model._base_manager.filter(pk=pk).values().get()
+
+
+def _may_retrieve(route: str, role: str) -> bool:
+    view_class = resolve(reverse(route, args=["00000000-0000-0000-0000-000000000000"])).func.cls
+    return role in view_class.policy["retrieve"]
+
+
+@pytest.mark.parametrize("role", TENANT_ROLES)
+@pytest.mark.parametrize("route", sorted(OBJECT_ROUTES))
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_another_tenants_object_is_not_found_and_unchanged(world, route, method, role):
+    spec = OBJECT_ROUTES[route]
+    target = spec.target(world)
+    before = _row(spec.model, target.pk)
+    client = client_for(world.a.user(role))
+
+    response = getattr(client, method)(reverse(route, args=[target.pk]), spec.payload(world), format="json")
+
+    expected = 404 if _may_retrieve(route, role) else 403
+    assert response.status_code == expected, response.content
+    assert response.json()["errors"][0]["code"] == ("not_found" if expected == 404 else "permission_denied")
+    assert _row(spec.model, target.pk) == before
+
+
+@pytest.mark.parametrize("route", sorted(LIST_ROUTES))
+def test_lists_never_hold_another_tenants_rows(world, route):
+    spec = LIST_ROUTES[route]
+
+    response = client_for(world.a.tenant_admin).get(reverse(route), {"page_size": 200})
+
+    assert response.status_code == 200
+    ids = {row["id"] for row in response.json()["results"]}
+    assert {str(pk) for pk in spec.own(world)} <= ids
+    assert ids.isdisjoint({str(pk) for pk in spec.foreign(world)})
+
+
+@pytest.mark.parametrize("role", TENANT_ROLES)
+def test_filters_cannot_reach_into_another_tenant(world, role):
+    client = client_for(world.a.user(role))
+
+    for route, query in [
+        ("device-list", {"branch": world.b.branch.pk}),
+        ("user-list", {"branch": world.b.branch.pk}),
+    ]:
+        response = client.get(reverse(route), query)
+        assert response.status_code in (200, 400, 403)
+        if response.status_code == 200:
+            assert response.json()["results"] == []
+
+
+def test_me_is_the_caller_only(world):
+    response = client_for(world.a.cashier).get(reverse("auth-me"))
+
+    assert response.json()["id"] == str(world.a.cashier.pk)
+
+
+def test_writes_cannot_reference_another_tenants_rows(world):
+    admin = client_for(world.a.tenant_admin)
+    devices_before = Device.objects.unscoped().count()
+    users_before = User.objects.count()
+
+    foreign_branch = admin.post(
+        reverse("device-list"), {"branch": str(world.b.branch.pk), "name": "x", "code": "X1"}, format="json"
+    )
+    foreign_assignee = admin.post(
+        reverse("device-list"),
+        {
+            "branch": str(world.a.branch.pk),
+            "name": "x",
+            "code": "X2",
+            "assigned_users": [str(world.b.cashier.pk)],
+        },
+        format="json",
+    )
+    foreign_user_branch = admin.post(
+        reverse("user-list"),
+        {
+            "email": "new@a.test",
+            "password": "a-long-enough-passphrase",
+            "role": "cashier",
+            "branch": str(world.b.branch.pk),
+        },
+        format="json",
+    )
+
+    assert foreign_branch.json()["errors"][0]["source"]["pointer"] == "/branch"
+    assert foreign_assignee.json()["errors"][0]["source"]["pointer"] == "/assigned_users"
+    assert foreign_user_branch.json()["errors"][0]["source"]["pointer"] == "/branch"
+    assert {r.status_code for r in (foreign_branch, foreign_assignee, foreign_user_branch)} == {400}
+    assert Device.objects.unscoped().count() == devices_before
+    assert User.objects.count() == users_before
