@@ -6,8 +6,6 @@ Every API route must appear below. A new route that is not added here fails
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,71 +13,18 @@ from django.db import models
 from django.urls import resolve, reverse
 
 from cliqserve.accounts.models import User
-from cliqserve.tenants.models import Branch, Device, Tenant
-from conftest import World, client_for
+from cliqserve.tenants.models import Device
+from conftest import client_for
+from tests import matrix_catalog, matrix_identity, matrix_inventory
 from tests.routes import api_route_names
 
 TENANT_ROLES = ("tenant_admin", "branch_manager", "cashier")
 
 
-@dataclass(frozen=True)
-class ObjectRoute:
-    model: type[models.Model]
-    target: Callable[[World], Any]  # tenant B's object that tenant A probes
-    payload: Callable[[World], dict[str, Any]]  # a body that would be valid for A's own object
-
-
-@dataclass(frozen=True)
-class ListRoute:
-    own: Callable[[World], set[Any]]  # ids tenant A's admin must see
-    foreign: Callable[[World], set[Any]]  # tenant B's ids, which must never appear
-
-
-OBJECT_ROUTES: dict[str, ObjectRoute] = {
-    "tenant-detail": ObjectRoute(
-        Tenant,
-        lambda w: w.b.tenant,
-        lambda w: {"name": "Hijacked", "slug": "hijacked", "currency": "EUR", "timezone": "UTC"},
-    ),
-    "branch-detail": ObjectRoute(
-        Branch, lambda w: w.b.branch, lambda w: {"name": "Hijacked", "code": "HJ1", "timezone": "UTC"}
-    ),
-    "device-detail": ObjectRoute(
-        Device,
-        lambda w: w.b.device,
-        lambda w: {"branch": str(w.a.branch.pk), "name": "Hijacked", "code": "HJ-POS"},
-    ),
-    "user-detail": ObjectRoute(
-        User,
-        lambda w: w.b.cashier,
-        lambda w: {"email": "hijacked@example.com", "role": "cashier", "branch": str(w.a.branch.pk)},
-    ),
-}
-
-LIST_ROUTES: dict[str, ListRoute] = {
-    "tenant-list": ListRoute(lambda w: {w.a.tenant.pk}, lambda w: {w.b.tenant.pk}),
-    "branch-list": ListRoute(
-        lambda w: {w.a.branch.pk, w.a.other_branch.pk}, lambda w: {w.b.branch.pk, w.b.other_branch.pk}
-    ),
-    "device-list": ListRoute(
-        lambda w: {w.a.device.pk, w.a.other_device.pk}, lambda w: {w.b.device.pk, w.b.other_device.pk}
-    ),
-    "user-list": ListRoute(
-        lambda w: {w.a.tenant_admin.pk, w.a.branch_manager.pk, w.a.cashier.pk, w.a.other_cashier.pk},
-        lambda w: {w.b.tenant_admin.pk, w.b.branch_manager.pk, w.b.cashier.pk, w.b.other_cashier.pk},
-    ),
-}
-
-# Routes that take no tenant object id and list no tenant rows, with why they are safe.
-NO_TENANT_ROWS: dict[str, str] = {
-    "auth-login": "credentials in, the caller's own tokens out",
-    "auth-refresh": "a token in, the token owner's tokens out",
-    "auth-logout": "a token in, nothing out",
-    "auth-me": "the caller's own user only (test_me_is_the_caller_only)",
-    "schema": "the public API description",
-    "docs": "the public API description",
-    "redoc": "the public API description",
-}
+DOMAINS = (matrix_identity, matrix_catalog, matrix_inventory)
+OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
+LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}
+NO_TENANT_ROWS = {name: why for domain in DOMAINS for name, why in domain.NO_TENANT_ROWS.items()}
 
 
 def test_every_api_route_is_in_the_matrix():

@@ -23,6 +23,9 @@ class Tenant(GlobalModel):
     currency = models.CharField(max_length=3, validators=[validate_currency])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     default_language = models.CharField(max_length=8, default="en", validators=[validate_language])
+    allow_negative_stock = models.BooleanField(
+        default=False, help_text="Let stock go below zero instead of refusing the decrement."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

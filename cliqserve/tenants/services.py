@@ -15,7 +15,9 @@ from cliqserve.core.services import unique_field, validate_model
 
 from .models import Branch, Device, DeviceAssignment, Tenant
 
-TENANT_FIELDS = frozenset({"name", "slug", "currency", "timezone", "default_language", "is_active"})
+TENANT_FIELDS = frozenset(
+    {"name", "slug", "currency", "timezone", "default_language", "allow_negative_stock", "is_active"}
+)
 BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})
 DEVICE_FIELDS = frozenset({"branch", "name", "code", "is_active"})
 

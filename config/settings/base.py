@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "cliqserve.core",
     "cliqserve.tenants",
     "cliqserve.accounts",
+    "cliqserve.catalog",
+    "cliqserve.inventory",
+    "parler",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -195,6 +198,13 @@ REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Spanish"), ("fr", "French")]
 TIME_ZONE = "UTC"
+# django-parler: the languages products are translated into; a missing translation falls back
+# to English here, and to the tenant's default language in the catalog selectors.
+PARLER_DEFAULT_LANGUAGE_CODE = "en"
+PARLER_LANGUAGES = {
+    None: tuple({"code": code} for code, _name in LANGUAGES),
+    "default": {"fallbacks": ["en"], "hide_untranslated": False},
+}
 USE_I18N = True
 USE_TZ = True
 

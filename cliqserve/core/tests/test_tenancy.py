@@ -83,7 +83,7 @@ def test_every_model_declares_whether_it_is_tenant_owned_or_global():
         tenancy = getattr(model, "tenancy", None)
         assert tenancy in ("tenant", "global"), f"{model.__name__} must declare tenancy"
         if tenancy == "tenant":
-            assert any(field.name == "tenant" for field in model._meta.fields), model.__name__
+            assert any(field.column == "tenant_id" for field in model._meta.fields), model.__name__
         if issubclass(model, TenantOwnedModel):
             assert tenancy == "tenant"
         if issubclass(model, GlobalModel):

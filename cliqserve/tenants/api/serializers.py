@@ -21,6 +21,7 @@ class TenantSerializer(StrictModelSerializer):
             "currency",
             "timezone",
             "default_language",
+            "allow_negative_stock",
             "is_active",
             "created_at",
             "updated_at",
