@@ -3,6 +3,7 @@ several tenants' data at once, outside any request scope."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -73,3 +74,43 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance: User, create: bool, results: Any = None) -> None:
         if create:
             instance.save()
+
+
+class CategoryFactory(TenantOwnedFactory):
+    class Meta:
+        model = "catalog.Category"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class TaxRateFactory(TenantOwnedFactory):
+    class Meta:
+        model = "catalog.TaxRate"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"VAT {n}")
+    rate = Decimal("15.00")
+    inclusive = False
+
+
+class ProductFactory(TenantOwnedFactory):
+    """A product with an English name (parler translation)."""
+
+    class Meta:
+        model = "catalog.Product"
+        skip_postgeneration_save = True
+
+    tenant = factory.SubFactory(TenantFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    price = Decimal("10.00")
+    track_stock = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        name = kwargs.pop("name", None) or f"Product {kwargs['sku']}"
+        product = model_class(*args, **kwargs)
+        product.set_current_language("en")
+        product.name = name
+        product.save()
+        return product
