@@ -12,6 +12,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("cliqserve.accounts.api.urls")),
     path("", include("cliqserve.tenants.api.urls")),
+    path("", include("cliqserve.catalog.api.sync_urls")),
 ]
 
 urlpatterns = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from contextvars import Token
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rest_framework import viewsets
 from rest_framework.request import Request
@@ -12,6 +12,10 @@ from rest_framework.request import Request
 from cliqserve.core.context import tenant_id_var, user_id_var
 
 from .permissions import RolePolicy
+
+if TYPE_CHECKING:
+    from cliqserve.accounts.models import User
+    from cliqserve.tenants.models import Tenant
 
 
 class TenantScopedViewMixin:
@@ -51,3 +55,13 @@ class PolicyViewSet(TenantScopedViewMixin, viewsets.GenericViewSet[Any]):
 
     permission_classes: ClassVar = [RolePolicy]  # type: ignore[misc]
     policy: ClassVar[dict[str, Collection[str]]] = {}
+
+    @property
+    def actor(self) -> User:
+        """The authenticated caller; RolePolicy has already refused anyone else."""
+        return cast("User", self.request.user)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The caller's tenant. Only reached by views whose policy excludes the platform owner."""
+        return cast("Tenant", self.actor.tenant)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from django.db import models
 from rest_framework import mixins, status
@@ -10,10 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .views import PolicyViewSet
-
-if TYPE_CHECKING:
-    from cliqserve.accounts.models import User
-    from cliqserve.tenants.models import Tenant
 
 
 class ServiceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
@@ -35,16 +31,6 @@ class ServiceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
 
     def select(self) -> models.QuerySet[Any]:
         raise NotImplementedError
-
-    @property
-    def actor(self) -> User:
-        """The authenticated caller; RolePolicy has already refused anyone else."""
-        return cast("User", self.request.user)
-
-    @property
-    def tenant(self) -> Tenant:
-        """The caller's tenant. Only reached by views whose policy excludes the platform owner."""
-        return cast("Tenant", self.actor.tenant)
 
     def create_object(self, data: dict[str, Any]) -> models.Model:
         raise NotImplementedError

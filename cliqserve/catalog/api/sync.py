@@ -1,0 +1,122 @@
+"""GET /api/v1/sync/catalog/?cursor=N — what a device must apply to be current."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.utils.translation import get_language_from_request
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cliqserve.accounts.roles import TENANT_ROLES
+from cliqserve.core.api.serializers import StrictSerializer
+from cliqserve.core.api.views import PolicyViewSet
+from cliqserve.core.money import quantize_money
+
+from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, catalog_changes
+
+
+class SyncQuerySerializer(StrictSerializer):
+    cursor = serializers.IntegerField(
+        min_value=0, default=0, help_text="next_cursor of the last page; 0 at first."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
+
+
+class TranslationSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class SyncedProductSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+    barcode = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language, else the tenant's default.")
+    description = serializers.CharField()
+    category = serializers.UUIDField(source="category_id", allow_null=True)
+    price = serializers.CharField(help_text="Decimal string in the tenant's currency.")
+    tax_rate = serializers.UUIDField(source="tax_rate_id", allow_null=True)
+    track_stock = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    custom_fields = serializers.DictField()
+    translations = serializers.DictField(child=TranslationSerializer())
+    change_seq = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class SyncedCategorySerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    parent = serializers.UUIDField(source="parent_id", allow_null=True)  # type: ignore[assignment]  # popped by DRF
+    is_active = serializers.BooleanField()
+    change_seq = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class SyncedTaxRateSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    inclusive = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    change_seq = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class DeletedSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["product", "category", "tax_rate"])
+    id = serializers.UUIDField(source="object_id")
+    change_seq = serializers.IntegerField()
+
+
+class CatalogSyncSerializer(serializers.Serializer[Any]):
+    products = SyncedProductSerializer(many=True)
+    categories = SyncedCategorySerializer(many=True)
+    tax_rates = SyncedTaxRateSerializer(many=True)
+    deleted = DeletedSerializer(many=True)
+    next_cursor = serializers.IntegerField(help_text="Pass back as ?cursor= next time.")
+    has_more = serializers.BooleanField(help_text="Fetch again at once with next_cursor.")
+
+
+def _localise(product: dict[str, Any], *, languages: list[str], currency: str) -> dict[str, Any]:
+    translations = product["translations"]
+    chosen = next((translations[lang] for lang in languages if lang in translations), None)
+    chosen = chosen or next(iter(translations.values()), {"name": "", "description": ""})
+    return {**product, **chosen, "price": str(quantize_money(product["price"], currency))}
+
+
+class CatalogSyncViewSet(PolicyViewSet):
+    """Catalog changes after a cursor, for devices (contract: GET /api/v1/sync/catalog/)."""
+
+    policy: ClassVar = {"list": TENANT_ROLES}
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", int, description="next_cursor from the last page; 0 for a full sync."),
+            OpenApiParameter("limit", int, description=f"Changes per page, at most {MAX_PAGE_SIZE}."),
+        ],
+        responses={200: CatalogSyncSerializer},
+        summary="Catalog changes since a cursor (deactivations and deletions included).",
+    )
+    def list(self, request: Request) -> Response:
+        query = SyncQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        tenant = self.tenant
+        page = catalog_changes(
+            tenant_id=tenant.pk, cursor=query.validated_data["cursor"], limit=query.validated_data["limit"]
+        )
+        languages = [get_language_from_request(request), tenant.default_language, settings.LANGUAGE_CODE]
+        body = {
+            "products": [_localise(p, languages=languages, currency=tenant.currency) for p in page.products],
+            "categories": page.categories,
+            "tax_rates": page.tax_rates,
+            "deleted": page.deleted,
+            "next_cursor": page.next_cursor,
+            "has_more": page.has_more,
+        }
+        return Response(CatalogSyncSerializer(body).data)
