@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from parler.fields import TranslationsForeignKey
 from parler.managers import TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFieldsModel
 
@@ -131,7 +132,7 @@ class ProductTranslation(TranslatedFieldsModel):
 
     tenancy: ClassVar[Tenancy] = "tenant"
 
-    master: models.ForeignKey[Product | None, Product | None] = models.ForeignKey(
+    master: models.ForeignKey[Product | None, Product | None] = TranslationsForeignKey(
         Product, on_delete=models.CASCADE, related_name="translations", null=True
     )
     # Named apart from Product.tenant (parler would proxy a "tenant" field onto Product); the

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from cliqserve.accounts.roles import TENANT_ROLES
 from cliqserve.core.api.serializers import StrictSerializer
-from cliqserve.core.api.views import PolicyViewSet
+from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.money import quantize_money
 
 from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, catalog_changes
@@ -89,11 +89,10 @@ def _localise(product: dict[str, Any], *, languages: list[str], currency: str) -
     return {**product, **chosen, "price": str(quantize_money(product["price"], currency))}
 
 
-class CatalogSyncViewSet(PolicyViewSet):
+class CatalogSyncView(PolicyAPIView):
     """Catalog changes after a cursor, for devices (contract: GET /api/v1/sync/catalog/)."""
 
-    policy: ClassVar = {"list": TENANT_ROLES}
-    pagination_class = None
+    policy: ClassVar = {"get": TENANT_ROLES}
 
     @extend_schema(
         parameters=[
@@ -103,7 +102,7 @@ class CatalogSyncViewSet(PolicyViewSet):
         responses={200: CatalogSyncSerializer},
         summary="Catalog changes since a cursor (deactivations and deletions included).",
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         query = SyncQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         tenant = self.tenant

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from .sync import CatalogSyncViewSet
+from .sync import CatalogSyncView
 
 urlpatterns = [
-    path("sync/catalog/", CatalogSyncViewSet.as_view({"get": "list"}), name="sync-catalog"),
+    path("sync/catalog/", CatalogSyncView.as_view(), name="sync-catalog"),
 ]

@@ -72,7 +72,7 @@ def test_a_synced_device_gets_only_what_changed_since(world, catalog):
     changed = catalog["products"][2]
     changed.is_active = False
     stamp(changed)
-    deleted = CategoryFactory(tenant=world.a.tenant)
+    deleted: Any = CategoryFactory(tenant=world.a.tenant)
     stamp(deleted)
     with transaction.atomic():
         CatalogTombstone.objects.unscoped().create(
@@ -148,7 +148,8 @@ def test_a_write_that_commits_late_still_reaches_the_device(world):
     syncs in between. With a clock or a plain sequence, X could commit first with a higher
     stamp, the device would store X's cursor, and W's row would be skipped forever."""
     tenant_id = world.a.tenant.pk
-    early, late = ProductFactory(tenant=world.a.tenant), ProductFactory(tenant=world.a.tenant)
+    early: Any = ProductFactory(tenant=world.a.tenant)
+    late: Any = ProductFactory(tenant=world.a.tenant)
     w_has_number, release_w, x_done = threading.Event(), threading.Event(), threading.Event()
     order: list[str] = []
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rest_framework import viewsets
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from cliqserve.core.context import tenant_id_var, user_id_var
 
@@ -45,16 +46,8 @@ class TenantScopedViewMixin:
                 var.reset(token)
 
 
-class PolicyViewSet(TenantScopedViewMixin, viewsets.GenericViewSet[Any]):
-    """A viewset whose `policy` maps each action to the roles allowed to call it.
-
-    An action missing from the policy is denied to everyone: a new action is closed until
-    someone decides who may use it. Scope (tenant, branch, own rows) is the selector's job;
-    the policy says only which roles get in at all.
-    """
-
-    permission_classes: ClassVar = [RolePolicy]  # type: ignore[misc]
-    policy: ClassVar[dict[str, Collection[str]]] = {}
+class CallerMixin:
+    request: Any  # the DRF Request, set by APIView.dispatch
 
     @property
     def actor(self) -> User:
@@ -65,3 +58,22 @@ class PolicyViewSet(TenantScopedViewMixin, viewsets.GenericViewSet[Any]):
     def tenant(self) -> Tenant:
         """The caller's tenant. Only reached by views whose policy excludes the platform owner."""
         return cast("Tenant", self.actor.tenant)
+
+
+class PolicyAPIView(CallerMixin, TenantScopedViewMixin, APIView):
+    """A plain API view with a `policy` keyed by lower-case HTTP method ("get", "post")."""
+
+    permission_classes: ClassVar = [RolePolicy]  # type: ignore[misc]
+    policy: ClassVar[dict[str, Collection[str]]] = {}
+
+
+class PolicyViewSet(CallerMixin, TenantScopedViewMixin, viewsets.GenericViewSet[Any]):
+    """A viewset whose `policy` maps each action to the roles allowed to call it.
+
+    An action missing from the policy is denied to everyone: a new action is closed until
+    someone decides who may use it. Scope (tenant, branch, own rows) is the selector's job;
+    the policy says only which roles get in at all.
+    """
+
+    permission_classes: ClassVar = [RolePolicy]  # type: ignore[misc]
+    policy: ClassVar[dict[str, Collection[str]]] = {}
