@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from cliqserve.core.api.serializers import StrictSerializer
 from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.money import quantize_money
 
-from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, catalog_changes
+from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncPage, catalog_changes
 
 
 class SyncQuerySerializer(StrictSerializer):
@@ -37,9 +38,9 @@ class SyncedProductSerializer(serializers.Serializer[Any]):
     barcode = serializers.CharField()
     name = serializers.CharField(help_text="In the request's language, else the tenant's default.")
     description = serializers.CharField()
-    category = serializers.UUIDField(source="category_id", allow_null=True)
+    category = serializers.UUIDField(allow_null=True)
     price = serializers.CharField(help_text="Decimal string in the tenant's currency.")
-    tax_rate = serializers.UUIDField(source="tax_rate_id", allow_null=True)
+    tax_rate = serializers.UUIDField(allow_null=True)
     track_stock = serializers.BooleanField()
     is_active = serializers.BooleanField()
     custom_fields = serializers.DictField()
@@ -51,7 +52,7 @@ class SyncedProductSerializer(serializers.Serializer[Any]):
 class SyncedCategorySerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    parent = serializers.UUIDField(source="parent_id", allow_null=True)  # type: ignore[assignment]  # popped by DRF
+    parent = serializers.UUIDField(allow_null=True)  # type: ignore[assignment]  # popped by DRF
     is_active = serializers.BooleanField()
     change_seq = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
@@ -69,7 +70,7 @@ class SyncedTaxRateSerializer(serializers.Serializer[Any]):
 
 class DeletedSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["product", "category", "tax_rate"])
-    id = serializers.UUIDField(source="object_id")
+    id = serializers.UUIDField()
     change_seq = serializers.IntegerField()
 
 
@@ -82,11 +83,73 @@ class CatalogSyncSerializer(serializers.Serializer[Any]):
     has_more = serializers.BooleanField(help_text="Fetch again at once with next_cursor.")
 
 
-def _localise(product: dict[str, Any], *, languages: list[str], currency: str) -> dict[str, Any]:
-    translations = product["translations"]
+def _timestamp(value: datetime) -> str:
+    # The same form DRF's DateTimeField gives every other endpoint.
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _product(row: dict[str, Any], *, languages: list[str], currency: str) -> dict[str, Any]:
+    translations = row["translations"]
     chosen = next((translations[lang] for lang in languages if lang in translations), None)
     chosen = chosen or next(iter(translations.values()), {"name": "", "description": ""})
-    return {**product, **chosen, "price": str(quantize_money(product["price"], currency))}
+    return {
+        "id": str(row["id"]),
+        "sku": row["sku"],
+        "barcode": row["barcode"],
+        "name": chosen["name"],
+        "description": chosen["description"],
+        "category": _id(row["category_id"]),
+        "price": str(quantize_money(row["price"], currency)),
+        "tax_rate": _id(row["tax_rate_id"]),
+        "track_stock": row["track_stock"],
+        "is_active": row["is_active"],
+        "custom_fields": row["custom_fields"],
+        "translations": translations,
+        "change_seq": row["change_seq"],
+        "updated_at": _timestamp(row["updated_at"]),
+    }
+
+
+def _category(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "parent": _id(row["parent_id"]),
+        "is_active": row["is_active"],
+        "change_seq": row["change_seq"],
+        "updated_at": _timestamp(row["updated_at"]),
+    }
+
+
+def _tax_rate(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "id": str(row["id"]),
+        "rate": str(row["rate"]),
+        "updated_at": _timestamp(row["updated_at"]),
+    }
+
+
+def _deleted(row: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": row["kind"], "id": str(row["object_id"]), "change_seq": row["change_seq"]}
+
+
+def render_page(page: SyncPage, *, languages: list[str], currency: str) -> dict[str, Any]:
+    """The page as JSON-ready data, built by hand: DRF serializers cost ~60% of a large page.
+    CatalogSyncSerializer documents exactly this shape (a test holds the two together)."""
+    return {
+        "products": [_product(row, languages=languages, currency=currency) for row in page.products],
+        "categories": [_category(row) for row in page.categories],
+        "tax_rates": [_tax_rate(row) for row in page.tax_rates],
+        "deleted": [_deleted(row) for row in page.deleted],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
 
 
 class CatalogSyncView(PolicyAPIView):
@@ -110,12 +173,4 @@ class CatalogSyncView(PolicyAPIView):
             tenant_id=tenant.pk, cursor=query.validated_data["cursor"], limit=query.validated_data["limit"]
         )
         languages = [get_language_from_request(request), tenant.default_language, settings.LANGUAGE_CODE]
-        body = {
-            "products": [_localise(p, languages=languages, currency=tenant.currency) for p in page.products],
-            "categories": page.categories,
-            "tax_rates": page.tax_rates,
-            "deleted": page.deleted,
-            "next_cursor": page.next_cursor,
-            "has_more": page.has_more,
-        }
-        return Response(CatalogSyncSerializer(body).data)
+        return Response(render_page(page, languages=languages, currency=tenant.currency))

@@ -193,3 +193,12 @@ def test_a_write_that_commits_late_still_reaches_the_device(world):
     assert order == ["w", "x"]
     assert during["products"] == []
     assert [p["id"] for p in after["products"]] == [str(early.pk), str(late.pk)]
+
+
+def test_the_documented_schema_matches_what_is_sent(world, catalog):
+    """The page is built by hand for speed; CatalogSyncSerializer documents it in OpenAPI."""
+    from cliqserve.catalog.api.sync import CatalogSyncSerializer
+
+    body = client_for(world.a.cashier).get(SYNC).json()
+
+    assert CatalogSyncSerializer(body).data == body
