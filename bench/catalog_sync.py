@@ -23,19 +23,19 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from cliqserve.accounts.auth import issue_tokens  # noqa: E402
-from cliqserve.accounts.models import User  # noqa: E402
-from cliqserve.catalog.models import CatalogCounter, Product, ProductTranslation  # noqa: E402
-from cliqserve.tenants.models import Branch, Tenant  # noqa: E402
+from cliqserve.accounts.auth import issue_tokens
+from cliqserve.accounts.models import User
+from cliqserve.catalog.models import CatalogCounter, Product, ProductTranslation
+from cliqserve.tenants.models import Branch, Tenant
 
 
 def seed(count: int) -> User:
@@ -56,7 +56,9 @@ def seed(count: int) -> User:
                 for i in range(existing, count)
             )
             ProductTranslation.objects.bulk_create(
-                ProductTranslation(master=p, translation_tenant=tenant, language_code=lang, name=f"{p.sku} {lang}")
+                ProductTranslation(
+                    master=p, translation_tenant=tenant, language_code=lang, name=f"{p.sku} {lang}"
+                )
                 for p in products
                 for lang in ("en", "es")
             )
@@ -90,7 +92,10 @@ def main() -> None:
     elapsed = time.perf_counter() - started
 
     print(f"products={received} pages={pages} limit={args.limit}")
-    print(f"first sync: {elapsed:.2f} s total, {1000 * elapsed / pages:.1f} ms/page, {received / elapsed:,.0f} products/s")
+    print(
+        f"first sync: {elapsed:.2f} s total, {1000 * elapsed / pages:.1f} ms/page, "
+        f"{received / elapsed:,.0f} products/s"
+    )
     print(f"queries per page: min={min(queries)} max={max(queries)}")
 
 

@@ -12,7 +12,11 @@ api_v1: list[URLPattern | URLResolver] = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("cliqserve.accounts.api.urls")),
     path("", include("cliqserve.tenants.api.urls")),
+    path("", include("cliqserve.inventory.api.urls")),
+    path("", include("cliqserve.catalog.api.urls")),
     path("", include("cliqserve.catalog.api.sync_urls")),
+    path("", include("cliqserve.catalog.api.csv_urls")),
+    path("", include("cliqserve.core.api.urls")),
 ]
 
 urlpatterns = [

@@ -24,6 +24,8 @@ class ObjectRoute:
     model: type[models.Model]
     target: Callable[[World], Any]  # tenant B's object that tenant A probes
     payload: Callable[[World], dict[str, Any]]  # a body that would be valid for A's own object
+    # The methods the route serves; tenant A gets 405 for the others, 404 (or 403) for these.
+    methods: tuple[str, ...] = ("get", "put", "patch", "delete")
 
 
 @dataclass(frozen=True)

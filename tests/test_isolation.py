@@ -15,13 +15,13 @@ from django.urls import resolve, reverse
 from cliqserve.accounts.models import User
 from cliqserve.tenants.models import Device
 from conftest import client_for
-from tests import matrix_catalog, matrix_identity, matrix_inventory, matrix_sync
+from tests import matrix_bulk, matrix_catalog, matrix_identity, matrix_inventory, matrix_sync
 from tests.routes import api_route_names
 
 TENANT_ROLES = ("tenant_admin", "branch_manager", "cashier")
 
 
-DOMAINS = (matrix_identity, matrix_catalog, matrix_inventory, matrix_sync)
+DOMAINS = (matrix_identity, matrix_catalog, matrix_inventory, matrix_sync, matrix_bulk)
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}
 NO_TENANT_ROWS = {name: why for domain in DOMAINS for name, why in domain.NO_TENANT_ROWS.items()}
@@ -44,7 +44,7 @@ def _may_retrieve(route: str, role: str) -> bool:
 
 @pytest.mark.parametrize("role", TENANT_ROLES)
 @pytest.mark.parametrize("route", sorted(OBJECT_ROUTES))
-@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
 def test_another_tenants_object_is_not_found_and_unchanged(world, route, method, role):
     spec = OBJECT_ROUTES[route]
     target = spec.target(world)
@@ -54,21 +54,25 @@ def test_another_tenants_object_is_not_found_and_unchanged(world, route, method,
     response = getattr(client, method)(reverse(route, args=[target.pk]), spec.payload(world), format="json")
 
     expected = 404 if _may_retrieve(route, role) else 403
+    if method not in spec.methods:
+        expected = 405
     assert response.status_code == expected, response.content
-    assert response.json()["errors"][0]["code"] == ("not_found" if expected == 404 else "permission_denied")
+    codes = {404: "not_found", 403: "permission_denied", 405: "method_not_allowed"}
+    assert response.json()["errors"][0]["code"] == codes[expected]
     assert _row(spec.model, target.pk) == before
 
 
 @pytest.mark.parametrize("route", sorted(LIST_ROUTES))
 def test_lists_never_hold_another_tenants_rows(world, route):
     spec = LIST_ROUTES[route]
+    own, foreign = {str(pk) for pk in spec.own(world)}, {str(pk) for pk in spec.foreign(world)}
 
     response = client_for(world.a.tenant_admin).get(reverse(route), {"page_size": 200})
 
     assert response.status_code == 200
     ids = {row["id"] for row in response.json()["results"]}
-    assert {str(pk) for pk in spec.own(world)} <= ids
-    assert ids.isdisjoint({str(pk) for pk in spec.foreign(world)})
+    assert own <= ids
+    assert ids.isdisjoint(foreign)
 
 
 @pytest.mark.parametrize("role", TENANT_ROLES)

@@ -67,5 +67,6 @@ class RequestContextMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "tenant_id": tenant_id_var.get() or getattr(request, "log_tenant_id", None),
             },
         )

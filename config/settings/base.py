@@ -166,7 +166,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# Minutes between two low-stock checks (each level notifies its tenant's admins once per dip).
+LOW_STOCK_CHECK_MINUTES = env.int("LOW_STOCK_CHECK_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "inventory-notify-low-stock": {
+        "task": "cliqserve.inventory.tasks.notify_low_stock",
+        "schedule": timedelta(minutes=LOW_STOCK_CHECK_MINUTES),
+    },
+}
+# Outgoing email (low-stock notices): django-environ URL, e.g. smtp+tls://user:pass@host:587.
+# The default is Django's own (an SMTP server on localhost).
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# Seconds before a silent mail server is given up on: it must not hold a worker for long.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cliqserve <noreply@localhost>")
 
 # --- Auth ---------------------------------------------------------------------------------
 
@@ -292,6 +312,13 @@ CORS_ALLOW_HEADERS = (
 )
 CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Bulk import -----------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
 # --- Operations ---------------------------------------------------------------------------
 

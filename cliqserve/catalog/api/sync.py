@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.conf import settings
-from django.utils.translation import get_language_from_request
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -18,6 +16,7 @@ from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.money import quantize_money
 
 from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncPage, catalog_changes
+from .language import catalog_language
 
 
 class SyncQuerySerializer(StrictSerializer):
@@ -172,5 +171,6 @@ class CatalogSyncView(PolicyAPIView):
         page = catalog_changes(
             tenant_id=tenant.pk, cursor=query.validated_data["cursor"], limit=query.validated_data["limit"]
         )
-        languages = [get_language_from_request(request), tenant.default_language, settings.LANGUAGE_CODE]
+        # The client's language, else the tenant's default (not Django's), else any translation.
+        languages = [catalog_language(request, default=tenant.default_language), tenant.default_language]
         return Response(render_page(page, languages=languages, currency=tenant.currency))

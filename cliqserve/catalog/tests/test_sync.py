@@ -202,3 +202,18 @@ def test_the_documented_schema_matches_what_is_sent(world, catalog):
     body = client_for(world.a.cashier).get(SYNC).json()
 
     assert CatalogSyncSerializer(body).data == body
+
+
+def test_without_accept_language_names_come_in_the_tenants_default_language(world):
+    tenant = world.a.tenant
+    tenant.default_language = "es"
+    tenant.save()
+    product = ProductFactory(tenant=tenant, name="Coffee")
+    product.set_current_language("es")
+    product.name = "Café"
+    product.save()
+    stamp(product)
+
+    synced = client_for(world.a.cashier).get(SYNC).json()["products"][0]
+
+    assert synced["name"] == "Café"

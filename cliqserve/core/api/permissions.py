@@ -18,10 +18,13 @@ class RolePolicy(BasePermission):
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        method = (request.method or "").lower()
+        if not hasattr(view, method):
+            return True  # no handler for this method: let the view answer 405, not 403
         user = request.user
         if user is None or not user.is_authenticated:
             return False
-        action = getattr(view, "action", None) or (request.method or "").lower()
+        action = getattr(view, "action", None) or method
         policy = getattr(view, "policy", {})
         if user.role in policy.get(action, ()):
             return True

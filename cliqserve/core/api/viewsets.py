@@ -12,13 +12,8 @@ from rest_framework.response import Response
 from .views import PolicyViewSet
 
 
-class ServiceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
-    """List, retrieve, create, update (PUT/PATCH) and DELETE-as-deactivate.
-
-    Subclasses name their `model` and supply `select()` (a selector call) and three hooks that
-    call services: `create_object`, `update_object` and `deactivate_object`. Rows that history
-    depends on are deactivated, never deleted, so DELETE answers 204 and the row stays.
-    """
+class ReadOnlyPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    """List and retrieve through a selector: subclasses name `model` and implement `select()`."""
 
     model: ClassVar[type[models.Model]]
     lookup_value_regex = "[0-9a-fA-F-]{36}"
@@ -31,6 +26,15 @@ class ServiceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Poli
 
     def select(self) -> models.QuerySet[Any]:
         raise NotImplementedError
+
+
+class ServiceModelViewSet(ReadOnlyPolicyViewSet):
+    """List, retrieve, create, update (PUT/PATCH) and DELETE-as-deactivate.
+
+    Subclasses name their `model` and supply `select()` (a selector call) and three hooks that
+    call services: `create_object`, `update_object` and `deactivate_object`. Rows that history
+    depends on are deactivated, never deleted, so DELETE answers 204 and the row stays.
+    """
 
     def create_object(self, data: dict[str, Any]) -> models.Model:
         raise NotImplementedError

@@ -77,3 +77,13 @@ def test_log_records_outside_a_request_have_empty_context(json_logs):
     [record] = json_logs.records
     assert record["request_id"] is None
     assert record["message"] == "background work"
+
+
+def test_access_line_names_the_callers_tenant(world, json_logs):
+    from conftest import client_for
+
+    client_for(world.a.tenant_admin).get("/api/v1/branches/")
+
+    [line] = [r for r in json_logs.records if r["logger"] == "cliqserve.request"]
+    assert line["tenant_id"] == str(world.a.tenant.pk)
+    assert line["user_id"] == str(world.a.tenant_admin.pk)

@@ -1,0 +1,307 @@
+"""Writes to the catalog: categories, tax rates and products. Each is one transaction.
+
+Every write numbers the row with the tenant's next catalog change number (`sequence.py`), so
+devices that sync "everything after N" receive it; a row deleted outright leaves a
+`CatalogTombstone` with its own number instead. Taking the number locks the tenant's counter
+row until commit, which also serialises the tenant's catalog writes: the checks that read
+other rows (category cycles, "has products") run after it and cannot race another writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
+
+from cliqserve.core.errors import Conflict, InvalidInput
+from cliqserve.core.money import quantize_money
+from cliqserve.core.services import validate_model
+
+from .custom_fields import clean_custom_fields
+from .models import CatalogTombstone, Category, Product, ProductTranslation, TaxRate
+from .sequence import next_change_seq
+
+if TYPE_CHECKING:
+    from cliqserve.accounts.models import User
+    from cliqserve.tenants.models import Tenant
+
+CATEGORY_FIELDS = frozenset({"name", "parent", "is_active"})
+TAX_RATE_FIELDS = frozenset({"name", "rate", "inclusive", "is_active"})
+PRODUCT_FIELDS = frozenset({"sku", "barcode", "category", "price", "tax_rate", "track_stock", "is_active"})
+TRANSLATED_FIELDS = frozenset({"name", "description"})
+
+# {language: {"name": ..., "description": ...}}; a language set to None loses its translation.
+Translations = Mapping[str, Mapping[str, str] | None]
+
+
+def _assign(instance: models.Model, fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _renumber(instance: Category | TaxRate | Product, *, tenant: Tenant) -> None:
+    instance.change_seq = next_change_seq(tenant_id=tenant.pk)
+
+
+# --- Categories -----------------------------------------------------------------------------
+
+
+def _check_parent(*, tenant: Tenant, category: Category) -> None:
+    """The parent is a category of the tenant's own, and the category is not its own ancestor.
+
+    Walks up from the parent, one row per level, under the catalog lock: no concurrent move
+    can close a loop behind this check, nor delete the parent before the write commits.
+    """
+    if category.parent is None:
+        return
+    categories = Category.objects.filter(tenant=tenant)
+    ancestor_id: uuid.UUID | None = category.parent.pk
+    seen: set[uuid.UUID] = set()
+    while ancestor_id is not None and ancestor_id not in seen:
+        if ancestor_id == category.pk:
+            raise InvalidInput(
+                _("A category cannot be placed under itself or its own subcategory."), pointer="/parent"
+            )
+        seen.add(ancestor_id)
+        parent_ids = list(categories.filter(pk=ancestor_id).values_list("parent_id", flat=True))
+        if not parent_ids:
+            raise InvalidInput(_("Unknown parent."), pointer="/parent")
+        ancestor_id = parent_ids[0]
+
+
+def _save_category(*, tenant: Tenant, category: Category) -> Category:
+    _renumber(category, tenant=tenant)
+    _check_parent(tenant=tenant, category=category)
+    validate_model(category, exclude=["tenant", "parent"])
+    category.save()
+    return category
+
+
+@transaction.atomic
+def category_create(*, tenant: Tenant, actor: User, **fields: Any) -> Category:
+    category = Category(tenant=tenant)
+    _assign(category, fields, CATEGORY_FIELDS)
+    return _save_category(tenant=tenant, category=category)
+
+
+@transaction.atomic
+def category_update(*, tenant: Tenant, actor: User, category: Category, **fields: Any) -> Category:
+    _assign(category, fields, CATEGORY_FIELDS)
+    return _save_category(tenant=tenant, category=category)
+
+
+@transaction.atomic
+def category_delete(*, tenant: Tenant, actor: User, category: Category) -> None:
+    """Deleted outright, only while empty; devices learn of it from the tombstone."""
+    change_seq = next_change_seq(tenant_id=tenant.pk)
+    if Category.objects.filter(tenant=tenant, parent=category).exists():
+        raise Conflict(_("This category has subcategories: move or delete them first."))
+    if Product.objects.filter(tenant=tenant, category=category).exists():
+        raise Conflict(_("This category has products: move them to another category first."))
+    object_id = category.pk
+    try:
+        category.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise Conflict(_("Other records still refer to this category.")) from exc
+    CatalogTombstone.objects.create(
+        tenant=tenant, kind=CatalogTombstone.Kind.CATEGORY, object_id=object_id, change_seq=change_seq
+    )
+
+
+# --- Tax rates ------------------------------------------------------------------------------
+
+
+def _save_tax_rate(*, tenant: Tenant, tax_rate: TaxRate) -> TaxRate:
+    validate_model(tax_rate, exclude=["tenant"])
+    _renumber(tax_rate, tenant=tenant)
+    tax_rate.save()
+    return tax_rate
+
+
+@transaction.atomic
+def tax_rate_create(*, tenant: Tenant, actor: User, **fields: Any) -> TaxRate:
+    tax_rate = TaxRate(tenant=tenant)
+    _assign(tax_rate, fields, TAX_RATE_FIELDS)
+    return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
+
+
+@transaction.atomic
+def tax_rate_update(*, tenant: Tenant, actor: User, tax_rate: TaxRate, **fields: Any) -> TaxRate:
+    _assign(tax_rate, fields, TAX_RATE_FIELDS)
+    return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
+
+
+def tax_rate_deactivate(*, tenant: Tenant, actor: User, tax_rate: TaxRate) -> TaxRate:
+    """Deactivated, never deleted: products and past sales keep pointing at it."""
+    return tax_rate_update(tenant=tenant, actor=actor, tax_rate=tax_rate, is_active=False)
+
+
+# --- Products -------------------------------------------------------------------------------
+
+
+def _clashing_field(product: Product) -> str | None:
+    """Which per-tenant unique value another product already has. Asked only after the
+    constraint has refused the write, to name the field; the constraint is what decides."""
+    others = Product.objects.filter(tenant_id=product.tenant_id).exclude(pk=product.pk)
+    if others.filter(sku__iexact=product.sku).exists():
+        return "sku"
+    if product.barcode and others.filter(barcode=product.barcode).exists():
+        return "barcode"
+    return None
+
+
+@contextmanager
+def _unique_sku_and_barcode(product: Product) -> Iterator[None]:
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        field = _clashing_field(product)
+        if field is None:
+            raise
+        raise InvalidInput(
+            _("Another product already has this %(field)s.") % {"field": field}, pointer=f"/{field}"
+        ) from exc
+
+
+def _check_reference(*, tenant: Tenant, model: type[Category | TaxRate], value: Any, field: str) -> None:
+    """A product points at a live category or tax rate of its own tenant. Read again under
+    the catalog lock, so it cannot be deleted between this check and the write."""
+    if value is None:
+        return
+    label = field.replace("_", " ")
+    is_active = model.objects.filter(tenant=tenant, pk=value.pk).values_list("is_active", flat=True).first()
+    if is_active is None:
+        raise InvalidInput(_("Unknown %(field)s.") % {"field": label}, pointer=f"/{field}")
+    if not is_active:
+        raise InvalidInput(_("This %(field)s is inactive.") % {"field": label}, pointer=f"/{field}")
+
+
+def _quantized_price(value: Any, *, currency: str) -> Decimal:
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise InvalidInput(_("Enter a price."), pointer="/price") from exc
+    if not price.is_finite() or price < 0:
+        raise InvalidInput(_("A price is a number of zero or more."), pointer="/price")
+    return quantize_money(price, currency)
+
+
+def _prepare_product(*, tenant: Tenant, product: Product, fields: Mapping[str, Any]) -> None:
+    """Number the write (taking the catalog lock), then apply and check `fields`.
+
+    Only a category or tax rate being (re)assigned must be live: a product already on a rate
+    deactivated since may still be edited.
+    """
+    _renumber(product, tenant=tenant)
+    _assign(product, fields, PRODUCT_FIELDS)
+    if "category" in fields:
+        _check_reference(tenant=tenant, model=Category, value=product.category, field="category")
+    if "tax_rate" in fields:
+        _check_reference(tenant=tenant, model=TaxRate, value=product.tax_rate, field="tax_rate")
+    if "price" in fields:
+        product.price = _quantized_price(product.price, currency=tenant.currency)
+    validate_model(product, exclude=["tenant", "category", "tax_rate", "custom_fields"])
+
+
+def _check_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unsupported language."), pointer=f"/translations/{language}")
+
+
+def _translation_for(
+    *, product: Product, language: str, values: Mapping[str, str], existing: ProductTranslation | None
+) -> ProductTranslation:
+    unknown = set(values) - TRANSLATED_FIELDS
+    if unknown:
+        raise InvalidInput(
+            f"Not writable: {', '.join(sorted(unknown))}.", pointer=f"/translations/{language}"
+        )
+    translation = existing or ProductTranslation(
+        master=product, language_code=language, translation_tenant_id=product.tenant_id
+    )
+    for field, value in values.items():
+        setattr(translation, field, value)
+    if not (translation.name or "").strip():
+        raise InvalidInput(_("A translation needs a name."), pointer=f"/translations/{language}/name")
+    validate_model(translation, exclude=["master", "translation_tenant"])
+    return translation
+
+
+def _write_translations(*, product: Product, translations: Translations) -> None:
+    stored = {
+        translation.language_code: translation
+        for translation in ProductTranslation.objects.filter(
+            master=product, translation_tenant_id=product.tenant_id
+        )
+    }
+    for language, values in translations.items():
+        _check_language(language)
+        existing = stored.pop(language, None)
+        if values is None:
+            if existing is not None:
+                existing.delete()
+            continue
+        translation = _translation_for(product=product, language=language, values=values, existing=existing)
+        translation.save()
+        stored[language] = translation
+    if not stored:
+        raise InvalidInput(_("A product needs a name in at least one language."), pointer="/name")
+
+
+@transaction.atomic
+def product_create(
+    *,
+    tenant: Tenant,
+    actor: User,
+    translations: Translations,
+    custom_fields: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Product:
+    """`translations` holds the name (and description) in at least one of settings.LANGUAGES."""
+    product = Product(tenant=tenant)
+    _prepare_product(tenant=tenant, product=product, fields=fields)
+    product.custom_fields = clean_custom_fields(tenant=tenant, values=custom_fields or {}, existing={})
+    with _unique_sku_and_barcode(product):
+        product.save()
+    _write_translations(product=product, translations=translations)
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *,
+    tenant: Tenant,
+    actor: User,
+    product: Product,
+    translations: Translations | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Product:
+    """Translations and custom fields are merged into what is stored: a language or key set
+    to None is removed, one left out stays as it is."""
+    _prepare_product(tenant=tenant, product=product, fields=fields)
+    if custom_fields is not None:
+        product.custom_fields = clean_custom_fields(
+            tenant=tenant, values=custom_fields, existing=product.custom_fields or {}
+        )
+    with _unique_sku_and_barcode(product):
+        product.save()
+    if translations:
+        _write_translations(product=product, translations=translations)
+    return product
+
+
+def product_deactivate(*, tenant: Tenant, actor: User, product: Product) -> Product:
+    """Deactivated, never deleted: sales and stock history point at it; devices stop selling it."""
+    return product_update(tenant=tenant, actor=actor, product=product, is_active=False)

@@ -1,0 +1,131 @@
+"""Low-stock notices: once per crossing below the reorder level, to the tenant's admins."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from cliqserve.core.tenancy import tenant_scope
+from cliqserve.inventory import services
+from cliqserve.inventory.models import StockLevel
+from cliqserve.inventory.tasks import notify_low_stock
+from tests.factories import UserFactory
+
+from .helpers import D, level, level_of, product, receive
+
+pytestmark = pytest.mark.django_db
+
+
+def set_reorder_level(stock, value):
+    StockLevel.objects.unscoped().filter(pk=stock.pk).update(reorder_level=D(value))
+
+
+def sell(tw, branch, sku, quantity):
+    with tenant_scope(tw.tenant.pk):
+        services.stock_decrement(
+            tenant=tw.tenant,
+            actor=tw.cashier,
+            branch=branch,
+            lines=[{"product": product(tw.tenant, sku), "quantity": D(quantity)}],
+            kind="sale",
+        )
+
+
+def test_a_level_that_falls_to_its_reorder_level_is_notified_once(world, json_logs):
+    stock = level_of(world.a, world.a.branch, "BEANS", quantity=5)
+    set_reorder_level(stock, 3)
+    notify_low_stock()
+    assert mail.outbox == []
+
+    sell(world.a, world.a.branch, "BEANS", 2)
+    first = notify_low_stock()
+    second = notify_low_stock()
+
+    assert (first, second) == (1, 0)
+    [email] = mail.outbox
+    assert email.to == ["admin@a.test"]
+    assert "BEANS" in email.body
+    assert world.a.branch.code in email.body
+    assert "3.000 in stock, reorder level 3.000" in email.body
+    assert "Tenant A" in email.subject
+    lines = [r for r in json_logs.records if r.get("event") == "low_stock"]
+    assert [(r["tenant_id"], r["branch_id"], r["product_id"], r["quantity"]) for r in lines] == [
+        (str(world.a.tenant.pk), str(world.a.branch.pk), str(stock.product_id), "3.000")
+    ]
+    assert level(world.a.branch, stock.product).low_stock_notified_at is not None
+
+
+def test_rising_above_the_reorder_level_rearms_the_notice(world):
+    stock = level_of(world.a, world.a.branch, "BEANS", quantity=2)
+    set_reorder_level(stock, 3)
+    notify_low_stock()
+
+    receive(world.a, world.a.branch, stock.product, 5)
+    notify_low_stock()
+    assert level(world.a.branch, stock.product).low_stock_notified_at is None
+    sell(world.a, world.a.branch, "BEANS", 6)
+    notify_low_stock()
+
+    assert len(mail.outbox) == 2
+
+
+def test_one_email_per_tenant_lists_its_rows_and_goes_to_its_active_admins_only(world):
+    for sku in ("BEANS", "MILK"):
+        set_reorder_level(level_of(world.a, world.a.branch, sku, quantity=1), 2)
+    set_reorder_level(level_of(world.a, world.a.other_branch, "CUPS", quantity=1), 2)
+    set_reorder_level(level_of(world.b, world.b.branch, "TEA", quantity=1), 2)
+    set_reorder_level(level_of(world.a, world.a.branch, "PLENTY", quantity=9), 2)
+    level_of(world.a, world.a.branch, "NO-REORDER", quantity=1)
+    sell(world.a, world.a.branch, "NO-REORDER", 1)  # at zero, but no reorder level set
+    UserFactory(email="second.admin@a.test", role="tenant_admin", tenant=world.a.tenant, branch=None)
+    UserFactory(email="gone@a.test", role="tenant_admin", tenant=world.a.tenant, branch=None, is_active=False)
+
+    assert notify_low_stock() == 4
+
+    by_recipients = {tuple(sorted(email.to)): email for email in mail.outbox}
+    assert set(by_recipients) == {("admin@a.test", "second.admin@a.test"), ("admin@b.test",)}
+    body_a = by_recipients[("admin@a.test", "second.admin@a.test")].body
+    assert [sku for sku in ("BEANS", "MILK", "CUPS", "PLENTY", "NO-REORDER", "TEA") if sku in body_a] == [
+        "BEANS",
+        "MILK",
+        "CUPS",
+    ]
+    assert "manager@a.test" not in {address for email in mail.outbox for address in email.to}
+
+
+def test_a_tenant_without_active_admins_is_logged_and_marked_without_email(world, json_logs):
+    world.a.tenant_admin.is_active = False
+    world.a.tenant_admin.save(update_fields=["is_active"])
+    stock = level_of(world.a, world.a.branch, "BEANS", quantity=1)
+    set_reorder_level(stock, 2)
+
+    assert notify_low_stock() == 1
+    assert notify_low_stock() == 0
+
+    assert mail.outbox == []
+    assert [r["product_id"] for r in json_logs.records if r.get("event") == "low_stock"] == [
+        str(stock.product_id)
+    ]
+
+
+def test_a_failing_mail_server_leaves_the_levels_for_the_next_run(world, monkeypatch, json_logs):
+    set_reorder_level(level_of(world.a, world.a.branch, "BEANS", quantity=1), 2)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    assert notify_low_stock() == 0
+    monkeypatch.undo()
+    assert notify_low_stock() == 1
+
+    assert len(mail.outbox) == 1
+    assert any(r["message"] == "low stock notification failed" for r in json_logs.records)
+
+
+def test_the_check_runs_from_beat_every_configured_interval():
+    entry = settings.CELERY_BEAT_SCHEDULE["inventory-notify-low-stock"]
+
+    assert entry["task"] == notify_low_stock.name
+    assert entry["schedule"].total_seconds() == settings.LOW_STOCK_CHECK_MINUTES * 60 == 15 * 60
