@@ -181,3 +181,39 @@ def test_a_taken_email_fails_the_whole_seed_and_leaves_nothing_behind(debug):
     rows = every_row()
     assert rows["tenants"] == rows["branches"] == rows["devices"] == rows["assignments"] == set()
     assert User.objects.get().email == EMAILS[Role.CASHIER]
+
+
+def test_the_demo_has_a_translated_catalog_with_stock_in_both_branches(debug):
+    from cliqserve.catalog.models import Product
+    from cliqserve.inventory.models import StockLevel
+
+    seed_demo()
+
+    tenant = Tenant.objects.get(slug="demo")
+    with tenant_scope(tenant.pk):
+        products = list(Product.objects.prefetch_related("translations"))
+        levels = list(StockLevel.objects.select_related("branch"))
+    assert 40 <= len(products) <= 60
+    assert all({t.language_code for t in p.translations.all()} == {"en", "es", "fr"} for p in products)
+    tracked = [p for p in products if p.track_stock]
+    assert {level.branch.code for level in levels} == {"BR1", "BR2"}
+    assert len(levels) == 2 * len(tracked)
+    assert all(level.quantity > 0 and level.average_cost > 0 for level in levels)
+    call_command("verify_stock", stdout=io.StringIO())  # ledger equals levels
+
+
+def test_an_older_demo_tenant_without_a_catalog_gets_one_once(debug):
+    from cliqserve.catalog import demo
+
+    original = demo.seed_demo_catalog
+    demo_module_seed = "cliqserve.tenants.management.commands.seed_demo.seed_demo_catalog"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_module_seed, lambda **kwargs: 0)
+        seed_demo()  # a demo made before the catalog existed
+
+    second = seed_demo()
+    third = seed_demo()
+
+    assert "Added the demo catalog" in second
+    assert "nothing changed" in third
+    assert original is demo.seed_demo_catalog

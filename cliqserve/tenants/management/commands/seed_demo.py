@@ -17,6 +17,8 @@ from django.db import transaction
 from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import Role
 from cliqserve.accounts.services import user_create
+from cliqserve.catalog.demo import seed_demo_catalog
+from cliqserve.catalog.models import Product
 from cliqserve.core.errors import DomainError
 from cliqserve.core.services import unique_field
 from cliqserve.core.tenancy import tenant_scope
@@ -82,6 +84,9 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(f"Could not seed the demo tenant: {exc.detail}") from exc
             self.stdout.write(self.style.SUCCESS(f"Created the demo tenant {tenant.name!r}."))
+        elif seed_catalog_if_missing(tenant):
+            # Demo tenants made before the catalog existed get it now, once.
+            self.stdout.write(self.style.SUCCESS("Added the demo catalog and opening stock."))
         else:
             self.stdout.write(f"The demo tenant {tenant.name!r} already exists: nothing changed.")
         self._print_logins(tenant)
@@ -152,7 +157,19 @@ def seed() -> Tenant:
                 branch=branches[branch_code],
                 assigned_users=[cashier] if code in CASHIER_DEVICES else [],
             )
+        seed_demo_catalog(tenant=tenant, actor=admin, branches=list(branches.values()))
     return tenant
+
+
+@transaction.atomic
+def seed_catalog_if_missing(tenant: Tenant) -> bool:
+    admin = User.objects.filter(email=ADMIN_EMAIL, tenant=tenant).first()
+    with tenant_scope(tenant.id):
+        if admin is None or Product.objects.filter(tenant=tenant).exists():
+            return False
+        branches = list(Branch.objects.filter(tenant=tenant).order_by("code"))
+        seed_demo_catalog(tenant=tenant, actor=admin, branches=branches)
+    return True
 
 
 def _seed_branches(*, tenant: Tenant, actor: User) -> dict[str, Branch]:
