@@ -56,7 +56,10 @@ class UnscopedForeignKeys(BaseModelAdmin):
             # unscoped() is safe: only platform staff reach the admin, and TenantOwnedAdminForm
             # narrows the choices to the edited row's tenant and refuses any other tenant's row.
             queryset = related._default_manager.unscoped()  # type: ignore[attr-defined]
-            kwargs["queryset"] = queryset.select_related("tenant").order_by("tenant__name", "code")
+            # Order by tenant, then by the model's own ordering (or pk): not every model has `code`.
+            has_code = any(field.name == "code" for field in related._meta.fields)
+            own_order = list(related._meta.ordering) or (["code"] if has_code else ["pk"])
+            kwargs["queryset"] = queryset.select_related("tenant").order_by("tenant__name", *own_order)
             kwargs.setdefault("form_class", TenantLabelledChoiceField)
         # ForeignKey.formfield() builds a queryset from the default manager even when given one,
         # and discards it; under a scope that matches no tenant, that can never read a row.
