@@ -43,6 +43,20 @@ class ProductImportUploadSerializer(StrictSerializer):
     file = serializers.FileField(help_text="A UTF-8 CSV file (see the column list in the docs).")
 
 
+# Multipart framing around the file: a generous allowance on top of the file limit.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _refuse_oversized_body(request: Request) -> None:
+    """Refuse by Content-Length before Django spools a huge upload to disk."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.IMPORT_MAX_BYTES + MULTIPART_OVERHEAD:
+        raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
+
+
 def _uploaded_bytes(request: Request) -> bytes:
     if isinstance(request.data, bytes):
         return request.data
@@ -66,6 +80,7 @@ class ProductImportView(PolicyAPIView):
         summary="Import products from CSV (answers 202 with a job to follow at /api/v1/jobs/{id}/).",
     )
     def post(self, request: Request) -> Response:
+        _refuse_oversized_body(request)
         text = decode_upload(_uploaded_bytes(request))
         job = product_import_start(tenant=self.tenant, actor=self.actor, text=text)
         location = reverse("job-detail", args=[job.pk])

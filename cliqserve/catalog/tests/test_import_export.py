@@ -215,3 +215,14 @@ def test_export_holds_only_the_callers_products(shop, django_capture_on_commit_c
 
     assert "A-ONLY" in exported
     assert "B-ONLY" not in exported
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(shop, settings):
+    settings.IMPORT_MAX_BYTES = 100
+
+    response = client_for(shop.a.tenant_admin).generic(
+        "POST", IMPORT, b"sku,price\n" + b"A,1\n" * 40_000, content_type="text/csv"
+    )
+
+    assert response.status_code == 400
+    assert "larger than 100 bytes" in response.json()["errors"][0]["detail"]
