@@ -533,15 +533,10 @@ def stock_transfer_send(*, tenant: Tenant, actor: User, transfer: StockTransfer)
     return transfer
 
 
-@transaction.atomic
-def stock_transfer_receive(*, tenant: Tenant, actor: User, transfer: StockTransfer) -> StockTransfer:
-    """sent -> received: the stock arrives at the cost it left with (moving average applies)."""
-    transfer = _lock_transfer(tenant, transfer)
-    require_branch_manager(actor, transfer.to_branch_id)
-    _require_status(transfer, {Status.SENT}, action=_("received"))
-    changes = _line_changes(
-        _transfer_lines(transfer), branch=transfer.to_branch, kind=Kind.TRANSFER_IN, sign=1
-    )
+def _bring_in(*, tenant: Tenant, actor: User, transfer: StockTransfer, branch: Branch) -> None:
+    """A sent transfer's goods enter `branch` (the receiver, or the sender on cancel) at the
+    cost they left with. An increase never needs the negative-stock allowance."""
+    changes = _line_changes(_transfer_lines(transfer), branch=branch, kind=Kind.TRANSFER_IN, sign=1)
     _apply_changes(
         tenant=tenant,
         actor=actor,
@@ -549,6 +544,15 @@ def stock_transfer_receive(*, tenant: Tenant, actor: User, transfer: StockTransf
         reference=_transfer_reference(transfer),
         allow_negative=True,
     )
+
+
+@transaction.atomic
+def stock_transfer_receive(*, tenant: Tenant, actor: User, transfer: StockTransfer) -> StockTransfer:
+    """sent -> received: the stock arrives at the cost it left with (moving average applies)."""
+    transfer = _lock_transfer(tenant, transfer)
+    require_branch_manager(actor, transfer.to_branch_id)
+    _require_status(transfer, {Status.SENT}, action=_("received"))
+    _bring_in(tenant=tenant, actor=actor, transfer=transfer, branch=transfer.to_branch)
     transfer.status, transfer.received_at = Status.RECEIVED, timezone.now()
     transfer.save(update_fields=["status", "received_at", "updated_at"])
     return transfer
@@ -565,16 +569,7 @@ def stock_transfer_cancel(
     allowed = {Status.DRAFT} if drafts_only else {Status.DRAFT, Status.SENT}
     _require_status(transfer, allowed, action=_("cancelled"))
     if transfer.status == Status.SENT:
-        changes = _line_changes(
-            _transfer_lines(transfer), branch=transfer.from_branch, kind=Kind.TRANSFER_IN, sign=1
-        )
-        _apply_changes(
-            tenant=tenant,
-            actor=actor,
-            changes=changes,
-            reference=_transfer_reference(transfer),
-            allow_negative=True,
-        )
+        _bring_in(tenant=tenant, actor=actor, transfer=transfer, branch=transfer.from_branch)
     transfer.status = Status.CANCELLED
     transfer.save(update_fields=["status", "updated_at"])
     return transfer
