@@ -222,12 +222,21 @@ def custom_field_errors(
 
 
 def clean_custom_fields(
-    *, tenant: Tenant, values: Mapping[str, Any], existing: Mapping[str, Any]
+    *,
+    tenant: Tenant,
+    values: Mapping[str, Any],
+    existing: Mapping[str, Any],
+    definitions: Iterable[CustomFieldDefinition] | None = None,
 ) -> dict[str, Any]:
-    """The product's custom fields after this write; raises CustomFieldsInvalid with every error."""
+    """The product's custom fields after this write; raises CustomFieldsInvalid with every error.
+
+    `definitions` are the tenant's active definitions when the caller has already read them
+    (a bulk import reads them once per batch rather than once per row).
+    """
     if not isinstance(values, Mapping):
         raise InvalidInput(_("Custom fields are a JSON object."), pointer="/custom_fields")
-    definitions = custom_field_definitions(tenant=tenant, active_only=True)
+    if definitions is None:
+        definitions = custom_field_definitions(tenant=tenant, active_only=True)
     merged, errors = merge_custom_fields(definitions=definitions, values=values, existing=existing)
     if errors:
         raise CustomFieldsInvalid(errors)

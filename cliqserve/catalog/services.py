@@ -197,17 +197,27 @@ def _quantized_price(value: Any, *, currency: str) -> Decimal:
     return quantize_money(price, currency)
 
 
-def _prepare_product(*, tenant: Tenant, product: Product, fields: Mapping[str, Any]) -> None:
+def _prepare_product(
+    *,
+    tenant: Tenant,
+    product: Product,
+    fields: Mapping[str, Any],
+    numbered: bool = True,
+    references_checked: bool = False,
+) -> None:
     """Number the write (taking the catalog lock), then apply and check `fields`.
 
     Only a category or tax rate being (re)assigned must be live: a product already on a rate
-    deactivated since may still be edited.
+    deactivated since may still be edited. A bulk writer (the CSV import) passes
+    `numbered=False` (it numbers the batch from one block) and `references_checked=True` when
+    it resolved the category and tax rate from live rows read under the catalog lock.
     """
-    _renumber(product, tenant=tenant)
+    if numbered:
+        _renumber(product, tenant=tenant)
     _assign(product, fields, PRODUCT_FIELDS)
-    if "category" in fields:
+    if "category" in fields and not references_checked:
         _check_reference(tenant=tenant, model=Category, value=product.category, field="category")
-    if "tax_rate" in fields:
+    if "tax_rate" in fields and not references_checked:
         _check_reference(tenant=tenant, model=TaxRate, value=product.tax_rate, field="tax_rate")
     if "price" in fields:
         product.price = _quantized_price(product.price, currency=tenant.currency)
@@ -238,22 +248,39 @@ def _translation_for(
     return translation
 
 
-def _write_translations(*, product: Product, translations: Translations) -> None:
-    stored = {
-        translation.language_code: translation
-        for translation in ProductTranslation.objects.filter(
-            master=product, translation_tenant_id=product.tenant_id
-        )
-    }
+def _write_translations(
+    *,
+    product: Product,
+    translations: Translations,
+    stored: dict[str, ProductTranslation] | None = None,
+    save: bool = True,
+) -> None:
+    """Check and write `translations` over the product's stored ones.
+
+    A bulk writer passes the product's `stored` translations by language (read for its whole
+    batch at once) and `save=False`: every rule is checked, and `stored` is left holding the
+    translations as they should be, for the caller to write in bulk. With `save=False` no
+    row is written or deleted, so `translations` must not remove a language.
+    """
+    if stored is None:
+        stored = {
+            translation.language_code: translation
+            for translation in ProductTranslation.objects.filter(
+                master=product, translation_tenant_id=product.tenant_id
+            )
+        }
     for language, values in translations.items():
         _check_language(language)
         existing = stored.pop(language, None)
         if values is None:
+            if not save:
+                raise ValueError("save=False cannot remove a translation")
             if existing is not None:
                 existing.delete()
             continue
         translation = _translation_for(product=product, language=language, values=values, existing=existing)
-        translation.save()
+        if save:
+            translation.save()
         stored[language] = translation
     if not stored:
         raise InvalidInput(_("A product needs a name in at least one language."), pointer="/name")

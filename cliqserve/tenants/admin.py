@@ -58,7 +58,7 @@ class UnscopedForeignKeys(BaseModelAdmin):
             queryset = related._default_manager.unscoped()  # type: ignore[attr-defined]
             # Order by tenant, then by the model's own ordering (or pk): not every model has `code`.
             has_code = any(field.name == "code" for field in related._meta.fields)
-            own_order = list(related._meta.ordering) or (["code"] if has_code else ["pk"])
+            own_order = list(related._meta.ordering or ()) or (["code"] if has_code else ["pk"])
             kwargs["queryset"] = queryset.select_related("tenant").order_by("tenant__name", *own_order)
             kwargs.setdefault("form_class", TenantLabelledChoiceField)
         # ForeignKey.formfield() builds a queryset from the default manager even when given one,

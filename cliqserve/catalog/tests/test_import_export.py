@@ -168,7 +168,9 @@ def test_export_round_trips_through_import(shop, django_capture_on_commit_callba
     } == before
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert {row["sku"] for row in rows} == set(before)
-    assert next(row for row in rows if row["sku"] == "LAT-1")["name_es"] == "Café con leche"
+    latte = next(row for row in rows if row["sku"] == "LAT-1")
+    assert latte["name_es"] == "Café con leche"
+    assert latte["price"] == "3.50"  # in the currency's minor unit, not the stored 3.500
 
 
 def test_export_defuses_spreadsheet_formulas(shop, django_capture_on_commit_callbacks):
@@ -221,7 +223,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(shop, settings):
     settings.IMPORT_MAX_BYTES = 100
 
     response = client_for(shop.a.tenant_admin).generic(
-        "POST", IMPORT, b"sku,price\n" + b"A,1\n" * 40_000, content_type="text/csv"
+        "POST", IMPORT, "sku,price\n" + "A,1\n" * 40_000, content_type="text/csv"
     )
 
     assert response.status_code == 400
