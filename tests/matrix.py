@@ -44,6 +44,7 @@ class Case:
     target: Callable[[World], Any] | None = None  # object for detail routes
     body: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
     model: type[models.Model] | None = None  # table a refused write must leave unchanged
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Idempotency-Key": "k1"}
 
 
 def statuses(anonymous: int, cashier: int, manager: int, admin: int, owner: int) -> dict[str, int]:

@@ -39,7 +39,9 @@ def test_role_gets_the_declared_status(world, case, role):
     args = [case.target(world).pk] if case.target else []
     before = _snapshot(case.model) if case.model else None
 
-    response = getattr(client, case.method)(reverse(case.route, args=args), case.body(world), format="json")
+    response = getattr(client, case.method)(
+        reverse(case.route, args=args), case.body(world), format="json", headers=case.headers
+    )
 
     assert response.status_code == expected, response.content
     if expected >= 400:

@@ -274,3 +274,27 @@ class InvalidInput(DomainError):
     status_code = 400
     code = "validation_error"
     default_detail = "Invalid input."
+
+
+class IdempotencyKeyRequired(DomainError):
+    """A write that must be exactly-once came without a usable `Idempotency-Key` header."""
+
+    status_code = 400
+    code = "idempotency_key_required"
+    default_detail = "This request needs an Idempotency-Key header of 1 to 255 printable ASCII characters."
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was already used on this endpoint with another body."""
+
+    status_code = 422
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with another request body."
+
+
+class IdempotencyKeyInUse(DomainError):
+    """The first request with this key is still running; retry shortly to get its answer."""
+
+    status_code = 409
+    code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is still in progress. Retry shortly."

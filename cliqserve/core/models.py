@@ -1,4 +1,4 @@
-"""Background jobs that clients follow: status, progress and row-level errors."""
+"""Core rows: background jobs that clients follow, and idempotency keys."""
 
 from __future__ import annotations
 
@@ -42,3 +42,33 @@ class Job(TenantOwnedModel):
         room = MAX_STORED_ERRORS - len(self.errors)
         if room > 0:
             self.errors = [*self.errors, *errors[:room]]
+
+
+class IdempotencyKey(TenantOwnedModel):
+    """One `Idempotency-Key` a caller sent to one endpoint, and the answer it got.
+
+    The row is inserted in the same transaction as the write it guards (cliqserve/core/
+    idempotency.py), so it exists once committed only for a write that committed, and a
+    concurrent duplicate waits on the unique index instead of racing a prior SELECT.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
+
+    key = models.CharField(max_length=255)
+    # Keys are ephemeral (purged after IDEMPOTENCY_KEY_RETENTION_DAYS): they go with their user.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=255, help_text="HTTP method and route: one key per endpoint.")
+    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON body.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The rendered JSON text, not a JSONField: jsonb would reorder the object's members, and a
+    # replay answers the first answer byte for byte.
+    response_body = models.TextField(null=True, blank=True)  # noqa: DJ001  # NULL until completed
+
+    # created_at (inherited) is already indexed: the purge deletes by it.
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "actor", "scope", "key"], name="idempotency_key_unique")
+        ]

@@ -1,11 +1,11 @@
-"""Dispatching Celery tasks safely from inside a database transaction."""
+"""Dispatching Celery tasks safely from inside a database transaction; core's periodic tasks."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any, ParamSpec
 
-from celery import Task
+from celery import Task, shared_task
 from django.db import transaction
 
 P = ParamSpec("P")
@@ -18,3 +18,12 @@ def enqueue_on_commit(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> 
     later rolled back. Every service that dispatches a task goes through here.
     """
     transaction.on_commit(functools.partial(task.delay, *args, **kwargs))
+
+
+@shared_task(acks_late=True)
+def purge_idempotency_keys() -> int:
+    """Beat: delete idempotency keys past IDEMPOTENCY_KEY_RETENTION_DAYS (every tenant at once)."""
+    # Imported here: services import this module for enqueue_on_commit, before models may load.
+    from .idempotency import purge_expired_keys
+
+    return purge_expired_keys()

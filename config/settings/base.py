@@ -168,10 +168,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 # Minutes between two low-stock checks (each level notifies its tenant's admins once per dip).
 LOW_STOCK_CHECK_MINUTES = env.int("LOW_STOCK_CHECK_MINUTES", default=15)
+# Days an Idempotency-Key (and the answer it replays) is kept; the API contract promises 7.
+IDEMPOTENCY_KEY_RETENTION_DAYS = max(7, env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7))
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "inventory-notify-low-stock": {
         "task": "cliqserve.inventory.tasks.notify_low_stock",
         "schedule": timedelta(minutes=LOW_STOCK_CHECK_MINUTES),
+    },
+    "core-purge-idempotency-keys": {
+        "task": "cliqserve.core.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
     },
 }
 # Outgoing email (low-stock notices): django-environ URL, e.g. smtp+tls://user:pass@host:587.

@@ -4,8 +4,10 @@ from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, QuerySet
+from django.http import HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,6 +17,7 @@ from cliqserve.accounts.roles import TENANT_ROLES, Role
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet, ServiceModelViewSet
+from cliqserve.core.idempotency import idempotent
 
 from .. import selectors, services
 from ..models import StockLevel, StockMovement, StockTransfer
@@ -35,6 +38,26 @@ INSUFFICIENT_STOCK = OpenApiResponse(
 WRONG_STATE = OpenApiResponse(
     ErrorSerializer, description="`conflict`: the transfer's status does not allow it."
 )
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="1 to 255 printable ASCII characters, unique per intended write. The same key with "
+    "the same body answers the first answer again (header `Idempotent-Replayed: true`) and writes "
+    "nothing; a failed attempt is not stored, so the key may be retried. Kept at least 7 days.",
+)
+IDEMPOTENCY_RESPONSES: dict[int, OpenApiResponse] = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="`validation_error`: a field is invalid (named in `source.pointer`); "
+        "`idempotency_key_required`: the `Idempotency-Key` header is missing or malformed.",
+    ),
+    422: OpenApiResponse(
+        ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
+    ),
+}
+KEY_IN_USE = "`idempotency_key_in_use`: the first request with this key is still running; retry."
 SEND_REFUSED = OpenApiResponse(
     ErrorSerializer,
     description="`conflict`: the transfer is not a draft; `insufficient_stock`: a line would take the "
@@ -127,9 +150,19 @@ class StockReceiptViewSet(PolicyViewSet):
     pagination_class = None
     policy: ClassVar = {"create": MANAGERS}
 
-    @extend_schema(responses={201: StockReceiptResultSerializer})
-    def create(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: StockReceiptResultSerializer,
+            **IDEMPOTENCY_RESPONSES,
+            409: OpenApiResponse(ErrorSerializer, description=KEY_IN_USE),
+        },
+    )
+    def create(self, request: Request) -> HttpResponse:
+        return idempotent(request, self._create)
+
+    def _create(self) -> Response:
+        serializer = self.get_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         movements = services.stock_receipt_create(
@@ -151,9 +184,21 @@ class StockAdjustmentViewSet(PolicyViewSet):
     pagination_class = None
     policy: ClassVar = {"create": MANAGERS}
 
-    @extend_schema(responses={201: StockMovementSerializer, 409: INSUFFICIENT_STOCK})
-    def create(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: StockMovementSerializer,
+            **IDEMPOTENCY_RESPONSES,
+            409: OpenApiResponse(
+                ErrorSerializer, description=f"{INSUFFICIENT_STOCK.description} {KEY_IN_USE}"
+            ),
+        },
+    )
+    def create(self, request: Request) -> HttpResponse:
+        return idempotent(request, self._create)
+
+    def _create(self) -> Response:
+        serializer = self.get_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         movement = services.stock_adjustment_create(
             tenant=self.tenant, actor=self.actor, **serializer.validated_data

@@ -6,6 +6,7 @@ a matrix lambda, a thread.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,11 @@ from tests.factories import ProductFactory
 
 def D(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+def keyed() -> dict[str, Any]:
+    """Test-client extra for a fresh `Idempotency-Key` header (receipts and adjustments need one)."""
+    return {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
 
 
 def product(tenant: Any, sku: str = "INV-1", **fields: Any) -> Product:

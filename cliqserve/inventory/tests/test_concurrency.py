@@ -20,7 +20,7 @@ from cliqserve.inventory.errors import InsufficientStock
 from cliqserve.inventory.models import StockLevel, StockMovement, StockTransfer
 from conftest import client_for
 
-from .helpers import D, draft_transfer, ledger_sum, level, product, receive, sent_transfer
+from .helpers import D, draft_transfer, keyed, ledger_sum, level, product, receive, sent_transfer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -104,7 +104,7 @@ class Shopkeeper:
                 for item in self._some_products()
             ],
         }
-        return [self.client.post(RECEIPTS, body, format="json")]
+        return [self.client.post(RECEIPTS, body, format="json", **keyed())]
 
     def _adjust(self, **amount: str) -> list[Any]:
         body = {
@@ -112,7 +112,7 @@ class Shopkeeper:
             "product": str(self.random.choice(self.products).pk),
             **amount,
         }
-        return [self.client.post(ADJUSTMENTS, body, format="json")]
+        return [self.client.post(ADJUSTMENTS, body, format="json", **keyed())]
 
     def decrement(self) -> list[Any]:
         return self._adjust(quantity_delta=str(-self.random.randint(1, 6)))
@@ -197,7 +197,9 @@ def test_parallel_adjustments_over_http_never_take_stock_below_zero(world):
     body = {"branch": str(world.a.branch.pk), "product": str(beans.pk), "quantity_delta": "-1"}
     clients = [client_for(world.a.branch_manager) for _ in range(8)]
 
-    results = run_in_parallel([partial(client.post, ADJUSTMENTS, body, format="json") for client in clients])
+    results = run_in_parallel(
+        [partial(client.post, ADJUSTMENTS, body, format="json", **keyed()) for client in clients]
+    )
 
     assert (
         sorted(outcome(response) for response in results)
