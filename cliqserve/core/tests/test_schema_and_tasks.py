@@ -87,3 +87,12 @@ def test_sentry_is_started_without_personal_data():
         assert options["environment"] == "test"
     finally:
         sentry_sdk.init(dsn=None)
+
+
+def test_every_beat_entry_names_a_registered_task(settings):
+    app.loader.import_default_modules()
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled
+    assert scheduled <= set(app.tasks)
