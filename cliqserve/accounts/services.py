@@ -10,7 +10,7 @@ from django.db import transaction
 
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.security import security_event
-from cliqserve.core.services import unique_field, validate_model
+from cliqserve.core.services import refuse_unknown_fields, unique_field, validate_model
 from cliqserve.tenants.models import Branch, Tenant
 
 from .models import User
@@ -65,9 +65,7 @@ def _resolve_tenant(*, actor: User, tenant: Tenant | None) -> Tenant | None:
 
 @transaction.atomic
 def user_create(*, actor: User, email: str, password: str, role: str, **fields: Any) -> User:
-    unknown = set(fields) - USER_FIELDS
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(fields, allowed=USER_FIELDS)
     _check_role_grant(actor=actor, role=role)
     tenant = _resolve_tenant(actor=actor, tenant=fields.pop("tenant", None))
     branch = fields.pop("branch", None) if role in BRANCH_ROLES else None
@@ -89,9 +87,7 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
         raise NotPermitted("You cannot change this user.")
     if "tenant" in fields and fields.pop("tenant") not in (None, user.tenant):
         raise InvalidInput("A user cannot move to another tenant.", pointer="/tenant")
-    unknown = set(fields) - USER_FIELDS
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(fields, allowed=USER_FIELDS)
     before = {"role": user.role, "branch_id": user.branch_id, "is_active": user.is_active}
     for name, value in fields.items():
         setattr(user, name, value)

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import InvalidInput
-from cliqserve.core.services import unique_field, validate_model
+from cliqserve.core.services import assign_fields, unique_field, validate_model
 
 from .models import CustomFieldDefinition
 
@@ -58,14 +58,6 @@ def custom_field_definitions(*, tenant: Tenant, active_only: bool = False) -> Qu
     return definitions.filter(is_active=True) if active_only else definitions
 
 
-def _assign(definition: CustomFieldDefinition, fields: Mapping[str, Any]) -> None:
-    unknown = set(fields) - DEFINITION_FIELDS
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        setattr(definition, name, value)
-
-
 def _check_choices(definition: CustomFieldDefinition) -> None:
     choices = definition.choices
     if definition.field_type != FieldType.CHOICE:
@@ -96,7 +88,7 @@ def _save_definition(definition: CustomFieldDefinition) -> CustomFieldDefinition
 @transaction.atomic
 def custom_field_create(*, tenant: Tenant, actor: User, **fields: Any) -> CustomFieldDefinition:
     definition = CustomFieldDefinition(tenant=tenant)
-    _assign(definition, fields)
+    assign_fields(definition, fields, allowed=DEFINITION_FIELDS)
     return _save_definition(definition)
 
 
@@ -110,7 +102,7 @@ def custom_field_update(
                 _("This cannot change once the field exists: products store values under it."),
                 pointer=f"/{name}",
             )
-    _assign(definition, fields)
+    assign_fields(definition, fields, allowed=DEFINITION_FIELDS)
     return _save_definition(definition)
 
 

@@ -16,13 +16,13 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_money
-from cliqserve.core.services import validate_model
+from cliqserve.core.services import assign_fields, refuse_unknown_fields, validate_model
 
 from .custom_fields import clean_custom_fields
 from .models import CatalogTombstone, Category, Product, ProductTranslation, TaxRate
@@ -39,14 +39,6 @@ TRANSLATED_FIELDS = frozenset({"name", "description"})
 
 # {language: {"name": ..., "description": ...}}; a language set to None loses its translation.
 Translations = Mapping[str, Mapping[str, str] | None]
-
-
-def _assign(instance: models.Model, fields: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        setattr(instance, name, value)
 
 
 def _renumber(instance: Category | TaxRate | Product, *, tenant: Tenant) -> None:
@@ -90,13 +82,13 @@ def _save_category(*, tenant: Tenant, category: Category) -> Category:
 @transaction.atomic
 def category_create(*, tenant: Tenant, actor: User, **fields: Any) -> Category:
     category = Category(tenant=tenant)
-    _assign(category, fields, CATEGORY_FIELDS)
+    assign_fields(category, fields, allowed=CATEGORY_FIELDS)
     return _save_category(tenant=tenant, category=category)
 
 
 @transaction.atomic
 def category_update(*, tenant: Tenant, actor: User, category: Category, **fields: Any) -> Category:
-    _assign(category, fields, CATEGORY_FIELDS)
+    assign_fields(category, fields, allowed=CATEGORY_FIELDS)
     return _save_category(tenant=tenant, category=category)
 
 
@@ -131,13 +123,13 @@ def _save_tax_rate(*, tenant: Tenant, tax_rate: TaxRate) -> TaxRate:
 @transaction.atomic
 def tax_rate_create(*, tenant: Tenant, actor: User, **fields: Any) -> TaxRate:
     tax_rate = TaxRate(tenant=tenant)
-    _assign(tax_rate, fields, TAX_RATE_FIELDS)
+    assign_fields(tax_rate, fields, allowed=TAX_RATE_FIELDS)
     return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
 
 
 @transaction.atomic
 def tax_rate_update(*, tenant: Tenant, actor: User, tax_rate: TaxRate, **fields: Any) -> TaxRate:
-    _assign(tax_rate, fields, TAX_RATE_FIELDS)
+    assign_fields(tax_rate, fields, allowed=TAX_RATE_FIELDS)
     return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
 
 
@@ -214,7 +206,7 @@ def _prepare_product(
     """
     if numbered:
         _renumber(product, tenant=tenant)
-    _assign(product, fields, PRODUCT_FIELDS)
+    assign_fields(product, fields, allowed=PRODUCT_FIELDS)
     if "category" in fields and not references_checked:
         _check_reference(tenant=tenant, model=Category, value=product.category, field="category")
     if "tax_rate" in fields and not references_checked:
@@ -232,11 +224,7 @@ def _check_language(language: str) -> None:
 def _translation_for(
     *, product: Product, language: str, values: Mapping[str, str], existing: ProductTranslation | None
 ) -> ProductTranslation:
-    unknown = set(values) - TRANSLATED_FIELDS
-    if unknown:
-        raise InvalidInput(
-            f"Not writable: {', '.join(sorted(unknown))}.", pointer=f"/translations/{language}"
-        )
+    refuse_unknown_fields(values, allowed=TRANSLATED_FIELDS, pointer=f"/translations/{language}")
     translation = existing or ProductTranslation(
         master=product, language_code=language, translation_tenant_id=product.tenant_id
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -33,3 +34,19 @@ def validate_model(instance: models.Model, *, exclude: list[str] | None = None) 
         field, messages = next(iter(exc.message_dict.items()))
         pointer = None if field == "__all__" else f"/{field}"
         raise InvalidInput(" ".join(messages), pointer=pointer) from exc
+
+
+def refuse_unknown_fields(
+    fields: Collection[str], *, allowed: Collection[str], pointer: str | None = None
+) -> None:
+    """A service's last guard: it writes only the fields it names (serializers check first)."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.", pointer=pointer)
+
+
+def assign_fields(instance: models.Model, fields: Mapping[str, Any], *, allowed: Collection[str]) -> None:
+    """Set `fields` on `instance`, refusing any not in `allowed`."""
+    refuse_unknown_fields(fields, allowed=allowed)
+    for name, value in fields.items():
+        setattr(instance, name, value)

@@ -33,6 +33,7 @@ from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import QUANTITY_PLACES, quantize_cost, quantize_quantity
+from cliqserve.core.services import refuse_unknown_fields
 
 from .costing import moving_average
 from .errors import InsufficientStock, Shortage
@@ -474,9 +475,7 @@ def stock_transfer_update(
     **fields: Any,
 ) -> StockTransfer:
     """Edit a draft; `lines`, when given, replace the transfer's lines."""
-    unknown = set(fields) - TRANSFER_FIELDS
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(fields, allowed=TRANSFER_FIELDS)
     transfer = _lock_transfer(tenant, transfer)
     require_branch_manager(actor, transfer.from_branch_id)
     _require_status(transfer, {Status.DRAFT}, action=_("edited"))

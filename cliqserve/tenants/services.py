@@ -11,7 +11,7 @@ from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import BRANCH_ROLES, Role
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.security import security_event
-from cliqserve.core.services import unique_field, validate_model
+from cliqserve.core.services import assign_fields, unique_field, validate_model
 
 from .models import Branch, Device, DeviceAssignment, Tenant
 
@@ -20,15 +20,6 @@ TENANT_FIELDS = frozenset(
 )
 BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})
 DEVICE_FIELDS = frozenset({"branch", "name", "code", "is_active"})
-
-
-def _assign(instance: Any, fields: dict[str, Any], allowed: frozenset[str]) -> list[str]:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        setattr(instance, name, value)
-    return list(fields)
 
 
 def _log_activation_change(*, actor: User, instance: Any, before: bool) -> None:
@@ -48,7 +39,7 @@ def _log_activation_change(*, actor: User, instance: Any, before: bool) -> None:
 @transaction.atomic
 def tenant_create(*, actor: User, **fields: Any) -> Tenant:
     tenant = Tenant()
-    _assign(tenant, fields, TENANT_FIELDS)
+    assign_fields(tenant, fields, allowed=TENANT_FIELDS)
     validate_model(tenant)
     with unique_field("slug"):
         tenant.save()
@@ -59,7 +50,7 @@ def tenant_create(*, actor: User, **fields: Any) -> Tenant:
 @transaction.atomic
 def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
     was_active = tenant.is_active
-    _assign(tenant, fields, TENANT_FIELDS)
+    assign_fields(tenant, fields, allowed=TENANT_FIELDS)
     validate_model(tenant)
     with unique_field("slug"):
         tenant.save()
@@ -78,7 +69,7 @@ def tenant_deactivate(*, actor: User, tenant: Tenant) -> Tenant:
 @transaction.atomic
 def branch_create(*, tenant: Tenant, actor: User, **fields: Any) -> Branch:
     branch = Branch(tenant=tenant)
-    _assign(branch, fields, BRANCH_FIELDS)
+    assign_fields(branch, fields, allowed=BRANCH_FIELDS)
     validate_model(branch, exclude=["tenant"])
     with unique_field("code"):
         branch.save()
@@ -88,7 +79,7 @@ def branch_create(*, tenant: Tenant, actor: User, **fields: Any) -> Branch:
 @transaction.atomic
 def branch_update(*, tenant: Tenant, actor: User, branch: Branch, **fields: Any) -> Branch:
     was_active = branch.is_active
-    _assign(branch, fields, BRANCH_FIELDS)
+    assign_fields(branch, fields, allowed=BRANCH_FIELDS)
     validate_model(branch, exclude=["tenant"])
     with unique_field("code"):
         branch.save()
@@ -129,7 +120,7 @@ def device_create(
     *, tenant: Tenant, actor: User, assigned_users: Iterable[User] = (), **fields: Any
 ) -> Device:
     device = Device(tenant=tenant)
-    _assign(device, fields, DEVICE_FIELDS)
+    assign_fields(device, fields, allowed=DEVICE_FIELDS)
     _check_device_branch(actor=actor, branch=device.branch)
     validate_model(device, exclude=["tenant", "branch"])
     with unique_field("code"):
@@ -149,7 +140,7 @@ def device_update(
 ) -> Device:
     was_active = device.is_active
     _check_device_branch(actor=actor, branch=device.branch)
-    _assign(device, fields, DEVICE_FIELDS)
+    assign_fields(device, fields, allowed=DEVICE_FIELDS)
     _check_device_branch(actor=actor, branch=device.branch)
     validate_model(device, exclude=["tenant", "branch"])
     with unique_field("code"):
