@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cliqserve.accounts.roles import Role
+from cliqserve.core.models import Job
 from conftest import World, client_for
 from tests.factories import BranchFactory, DeviceFactory, TenantFactory, UserFactory
 
@@ -17,6 +18,7 @@ BUDGETS = {
     "branch-list": ("tenant_admin", 3),
     "device-list": ("tenant_admin", 4),
     "user-list": ("tenant_admin", 3),
+    "job-list": ("tenant_admin", 3),
 }
 
 
@@ -27,6 +29,9 @@ def _grow(world: World, count: int) -> None:
         branch = BranchFactory(tenant=world.a.tenant)
         cashier = UserFactory(role=Role.CASHIER, branch=branch)
         DeviceFactory(branch=branch, assigned_users=[cashier])
+        Job.objects.unscoped().create(
+            tenant=world.a.tenant, kind="product_import", created_by=world.a.tenant_admin
+        )
 
 
 def _queries_for_first_page(client, route: str) -> tuple[int, int]:
