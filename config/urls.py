@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("cliqserve.accounts.api.urls")),
     path("", include("cliqserve.tenants.api.urls")),
     path("", include("cliqserve.inventory.api.urls")),
+    path("", include("cliqserve.sales.api.urls")),
     path("", include("cliqserve.catalog.api.urls")),
     path("", include("cliqserve.catalog.api.sync_urls")),
     path("", include("cliqserve.catalog.api.csv_urls")),

@@ -105,6 +105,15 @@ CASES: list[Case] = [
         lambda w: {"name": "X"},
         Tenant,
     ),
+    # the tenant admin changes its own tenant's settings, not its identity or currency
+    Case(
+        "tenant-detail",
+        "patch",
+        statuses(401, 403, 403, 200, 200),
+        lambda w: w.a.tenant,
+        lambda w: {"cashier_max_discount_percent": "12.50", "allow_negative_stock": True},
+        Tenant,
+    ),
     Case("tenant-detail", "delete", statuses(401, 403, 403, 403, 204), lambda w: w.a.tenant, model=Tenant),
     # branches: admins write; branch staff read their own branch; the platform owner has no tenant
     Case("branch-list", "get", statuses(401, 200, 200, 200, 403)),

@@ -15,13 +15,33 @@ from django.urls import resolve, reverse
 from cliqserve.accounts.models import User
 from cliqserve.tenants.models import Device
 from conftest import client_for
-from tests import matrix_bulk, matrix_catalog, matrix_identity, matrix_inventory, matrix_sync
+from tests import (
+    matrix_bulk,
+    matrix_catalog,
+    matrix_identity,
+    matrix_inventory,
+    matrix_offline,
+    matrix_refunds,
+    matrix_sales,
+    matrix_shifts,
+    matrix_sync,
+)
 from tests.routes import api_route_names
 
 TENANT_ROLES = ("tenant_admin", "branch_manager", "cashier")
 
 
-DOMAINS = (matrix_identity, matrix_catalog, matrix_inventory, matrix_sync, matrix_bulk)
+DOMAINS = (
+    matrix_identity,
+    matrix_catalog,
+    matrix_inventory,
+    matrix_sync,
+    matrix_bulk,
+    matrix_sales,
+    matrix_shifts,
+    matrix_refunds,
+    matrix_offline,
+)
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}
 NO_TENANT_ROWS = {name: why for domain in DOMAINS for name, why in domain.NO_TENANT_ROWS.items()}

@@ -13,12 +13,32 @@ from django.db import models
 from django.urls import reverse
 
 from conftest import client_for
-from tests import matrix_bulk, matrix_catalog, matrix_identity, matrix_inventory, matrix_sync
+from tests import (
+    matrix_bulk,
+    matrix_catalog,
+    matrix_identity,
+    matrix_inventory,
+    matrix_offline,
+    matrix_refunds,
+    matrix_sales,
+    matrix_shifts,
+    matrix_sync,
+)
 from tests.matrix import ROLES
 from tests.routes import api_route_names
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-DOMAINS = (matrix_identity, matrix_catalog, matrix_inventory, matrix_sync, matrix_bulk)
+DOMAINS = (
+    matrix_identity,
+    matrix_catalog,
+    matrix_inventory,
+    matrix_sync,
+    matrix_bulk,
+    matrix_sales,
+    matrix_shifts,
+    matrix_refunds,
+    matrix_offline,
+)
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}
 

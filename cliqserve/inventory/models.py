@@ -52,6 +52,7 @@ class StockMovement(TenantOwnedModel):
         RECEIPT = "receipt"
         SALE = "sale"
         REFUND = "refund"
+        VOID = "void"
         ADJUSTMENT = "adjustment"
         COUNT = "count"
         TRANSFER_OUT = "transfer_out"

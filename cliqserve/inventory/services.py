@@ -54,6 +54,8 @@ Status = StockTransfer.Status
 MAX_QUANTITY = Decimal(10) ** (14 - QUANTITY_PLACES)
 # Kinds another app may record through stock_decrement().
 DECREMENT_KINDS = frozenset({Kind.SALE, Kind.ADJUSTMENT})
+# Kinds another app may record through stock_return().
+RETURN_KINDS = frozenset({Kind.REFUND, Kind.VOID})
 
 
 class ReceiptLine(TypedDict):
@@ -111,12 +113,20 @@ def _apply_changes(
     Runs inside the caller's transaction. Nothing is written unless every change is allowed.
     """
     _refuse_foreign_or_untracked(tenant, changes)
-    levels = _lock_levels(tenant=tenant, changes=changes)
+    # A plain decrement that may not go negative needs no new level rows: a product with no
+    # level has nothing on hand and is simply short. Sales take this path: one query fewer.
+    only_guarded_decrements = not allow_negative and all(
+        change.counted is None and change.delta < 0 for change in changes
+    )
+    levels = _lock_levels(tenant=tenant, changes=changes, create_missing=not only_guarded_decrements)
     now = timezone.now()
     movements: list[StockMovement] = []
     shortages: list[Shortage] = []
     for change in changes:
-        level = levels[change.key]
+        level = levels.get(change.key)
+        if level is None:  # only when no row was created: a guarded decrement of nothing
+            shortages.append(_shortage(change, available=Decimal(0), requested=-change.delta))
+            continue
         movement, shortage = _move(level, change, allow_negative=allow_negative)
         movement.tenant, movement.actor, movement.reference = tenant, actor, reference
         level.updated_at = now
@@ -143,18 +153,19 @@ def _refuse_foreign_or_untracked(tenant: Tenant, changes: Iterable[_Change]) -> 
 
 
 def _lock_levels(
-    *, tenant: Tenant, changes: Iterable[_Change]
+    *, tenant: Tenant, changes: Iterable[_Change], create_missing: bool = True
 ) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
     keys = sorted({change.key for change in changes})
-    # Missing rows are created in the order they are then locked in, so two transactions that
-    # create the same new rows wait for each other in that one order too.
-    StockLevel.objects.bulk_create(
-        [
-            StockLevel(tenant=tenant, product_id=product_id, branch_id=branch_id)
-            for product_id, branch_id in keys
-        ],
-        ignore_conflicts=True,
-    )
+    if create_missing:
+        # Missing rows are created in the order they are then locked in, so two transactions
+        # that create the same new rows wait for each other in that one order too.
+        StockLevel.objects.bulk_create(
+            [
+                StockLevel(tenant=tenant, product_id=product_id, branch_id=branch_id)
+                for product_id, branch_id in keys
+            ],
+            ignore_conflicts=True,
+        )
     products_by_branch: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for product_id, branch_id in keys:
         products_by_branch[branch_id].append(product_id)
@@ -188,13 +199,7 @@ def _move(
         )
     shortage = None
     if delta < 0 and level.quantity < 0 and not allow_negative:
-        shortage = Shortage(
-            product=change.product,
-            branch=change.branch,
-            available=before,
-            requested=-delta,
-            pointer=change.field_pointer(change.quantity_field),
-        )
+        shortage = _shortage(change, available=before, requested=-delta)
     movement = StockMovement(
         branch=change.branch,
         product=change.product,
@@ -204,6 +209,16 @@ def _move(
         reason=change.reason,
     )
     return movement, shortage
+
+
+def _shortage(change: _Change, *, available: Decimal, requested: Decimal) -> Shortage:
+    return Shortage(
+        product=change.product,
+        branch=change.branch,
+        available=available,
+        requested=requested,
+        pointer=change.field_pointer(change.quantity_field),
+    )
 
 
 # --- Input rules shared by the entry points ---------------------------------------------------
@@ -320,7 +335,6 @@ def stock_adjustment_create(
     return movement
 
 
-@transaction.atomic
 def stock_decrement(
     *,
     tenant: Tenant,
@@ -330,36 +344,100 @@ def stock_decrement(
     kind: str,
     reference: str = "",
     allow_negative: bool | None = None,
+    pointers: Sequence[str] | None = None,
+    savepoint: bool = True,
 ) -> list[Decimal]:
     """Take stock out for another app (a sale): one movement per line, in line order.
 
     Returns each line's unit cost — the average cost at that moment — for the caller to keep
     (the cost of goods sold of a sale line). Lines may repeat a product; each sees the stock
     the lines before it left. Refuses with InsufficientStock naming every short line unless
-    negative stock is allowed (`allow_negative`, default the tenant's setting). Authorization
-    is the caller's: this function checks no role.
+    negative stock is allowed (`allow_negative`, default the tenant's setting). `pointers` name
+    each line in the caller's request (default "/lines/<index>"). Authorization is the
+    caller's: this function checks no role. With `savepoint=False` it joins the caller's
+    transaction without a savepoint (two round trips fewer per sale): a refusal then dooms that
+    transaction, so only a caller that lets the error end it (the sale services) may ask for it.
     """
     if kind not in DECREMENT_KINDS:
         raise ValueError(f"stock_decrement() records {sorted(map(str, DECREMENT_KINDS))}, not {str(kind)!r}")
+    with transaction.atomic(savepoint=savepoint):
+        return _decrement(
+            tenant=tenant,
+            actor=actor,
+            branch=branch,
+            lines=lines,
+            kind=kind,
+            reference=reference,
+            allow_negative=tenant.allow_negative_stock if allow_negative is None else allow_negative,
+            pointers=pointers or [f"/lines/{index}" for index in range(len(lines))],
+        )
+
+
+def _decrement(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    branch: Branch,
+    lines: Sequence[StockLine],
+    kind: str,
+    reference: str,
+    allow_negative: bool,
+    pointers: Sequence[str],
+) -> list[Decimal]:
     _require_lines(lines)
     changes = [
         _Change(
             branch=branch,
             product=line["product"],
             kind=kind,
-            quantity=-_positive(line["quantity"], f"/lines/{index}/quantity"),
-            pointer=f"/lines/{index}",
+            quantity=-_positive(line["quantity"], f"{pointer}/quantity"),
+            pointer=pointer,
         )
-        for index, line in enumerate(lines)
+        for line, pointer in zip(lines, pointers, strict=True)
     ]
     movements = _apply_changes(
         tenant=tenant,
         actor=actor,
         changes=changes,
         reference=reference,
-        allow_negative=tenant.allow_negative_stock if allow_negative is None else allow_negative,
+        allow_negative=allow_negative,
     )
     return [movement.unit_cost for movement in movements]
+
+
+@transaction.atomic
+def stock_return(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    branch: Branch,
+    lines: Sequence[ReceiptLine],
+    kind: str,
+    reference: str = "",
+) -> list[StockMovement]:
+    """Sold goods come back for another app (a refund that restocks, a void): one movement per
+    line, in line order, each at the cost the sale captured — so the average moves as for a
+    receipt at that cost (a sale undone before any other goods came in leaves the average as
+    it was). Lines may repeat a product. Authorization is the caller's: this function checks no role.
+    """
+    if kind not in RETURN_KINDS:
+        raise ValueError(f"stock_return() records {sorted(map(str, RETURN_KINDS))}, not {str(kind)!r}")
+    _require_lines(lines)
+    changes = [
+        _Change(
+            branch=branch,
+            product=line["product"],
+            kind=kind,
+            quantity=_positive(line["quantity"], f"/lines/{index}/quantity"),
+            unit_cost=_not_negative_cost(line["unit_cost"], f"/lines/{index}/unit_cost"),
+            pointer=f"/lines/{index}",
+        )
+        for index, line in enumerate(lines)
+    ]
+    # An increase never needs the negative-stock allowance.
+    return _apply_changes(
+        tenant=tenant, actor=actor, changes=changes, reference=reference, allow_negative=True
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -25,6 +26,14 @@ class Tenant(GlobalModel):
     default_language = models.CharField(max_length=8, default="en", validators=[validate_language])
     allow_negative_stock = models.BooleanField(
         default=False, help_text="Let stock go below zero instead of refusing the decrement."
+    )
+    cashier_max_discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="The largest line discount a cashier may give; above it a branch manager or "
+        "tenant admin must sell (or override the price).",
     )
     is_active = models.BooleanField(default=True)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import BRANCH_ROLES, Role
@@ -15,9 +16,12 @@ from cliqserve.core.services import assign_fields, unique_field, validate_model
 
 from .models import Branch, Device, DeviceAssignment, Tenant
 
-TENANT_FIELDS = frozenset(
-    {"name", "slug", "currency", "timezone", "default_language", "allow_negative_stock", "is_active"}
+# The business's own settings, which its tenant admin may change too. Identity (name, slug),
+# currency (history is recorded in it) and activation stay with the platform owner.
+TENANT_SETTINGS = frozenset(
+    {"timezone", "default_language", "allow_negative_stock", "cashier_max_discount_percent"}
 )
+TENANT_FIELDS = TENANT_SETTINGS | {"name", "slug", "currency", "is_active"}
 BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})
 DEVICE_FIELDS = frozenset({"branch", "name", "code", "is_active"})
 
@@ -49,6 +53,10 @@ def tenant_create(*, actor: User, **fields: Any) -> Tenant:
 
 @transaction.atomic
 def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
+    """The platform owner changes any field; a tenant admin only its own tenant's settings
+    (a PUT may repeat the other fields unchanged)."""
+    if actor.role != Role.PLATFORM_OWNER:
+        _refuse_beyond_settings(actor=actor, tenant=tenant, fields=fields)
     was_active = tenant.is_active
     assign_fields(tenant, fields, allowed=TENANT_FIELDS)
     validate_model(tenant)
@@ -56,6 +64,14 @@ def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
         tenant.save()
     _log_activation_change(actor=actor, instance=tenant, before=was_active)
     return tenant
+
+
+def _refuse_beyond_settings(*, actor: User, tenant: Tenant, fields: dict[str, Any]) -> None:
+    if actor.role != Role.TENANT_ADMIN or actor.tenant_id != tenant.pk:
+        raise NotPermitted()
+    for name, value in fields.items():
+        if name not in TENANT_SETTINGS and getattr(tenant, name) != value:
+            raise NotPermitted(_("Only the platform owner may change this."), pointer=f"/{name}")
 
 
 def tenant_deactivate(*, actor: User, tenant: Tenant) -> Tenant:

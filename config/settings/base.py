@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cliqserve.accounts",
     "cliqserve.catalog",
     "cliqserve.inventory",
+    "cliqserve.sales",
     "parler",
 ]
 

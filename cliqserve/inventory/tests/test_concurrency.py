@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import io
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.inventory import services
 from cliqserve.inventory.errors import InsufficientStock
 from cliqserve.inventory.models import StockLevel, StockMovement, StockTransfer
 from conftest import client_for
+from tests.parallel import outcome, run_in_parallel
 
 from .helpers import D, draft_transfer, keyed, ledger_sum, level, product, receive, sent_transfer
 
@@ -27,36 +25,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 RECEIPTS = "/api/v1/stock-receipts/"
 ADJUSTMENTS = "/api/v1/stock-adjustments/"
 TRANSFERS = "/api/v1/stock-transfers/"
-
-
-def run_in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread (own connection), all released at the same instant.
-    A call that raises leaves its exception as its result."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001  # the test asserts on what each worker raised
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
-
-
-def outcome(response: Any) -> tuple[int, str | None]:
-    body = response.json() if response.content else {}
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return response.status_code, errors[0]["code"] if errors else None
 
 
 # --- A mixed load on a few products ---------------------------------------------------------------

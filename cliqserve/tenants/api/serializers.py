@@ -22,6 +22,7 @@ class TenantSerializer(StrictModelSerializer):
             "timezone",
             "default_language",
             "allow_negative_stock",
+            "cashier_max_discount_percent",
             "is_active",
             "created_at",
             "updated_at",

@@ -49,8 +49,9 @@ class TenantViewSet(ServiceModelViewSet):
         "list": ALL_ROLES,
         "retrieve": ALL_ROLES,
         "create": PLATFORM,
-        "update": PLATFORM,
-        "partial_update": PLATFORM,
+        # A tenant admin changes its own tenant's settings; the service refuses other fields.
+        "update": PLATFORM | {Role.TENANT_ADMIN},
+        "partial_update": PLATFORM | {Role.TENANT_ADMIN},
         "destroy": PLATFORM,
     }
 

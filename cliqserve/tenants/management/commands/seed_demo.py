@@ -8,6 +8,7 @@ the command refuses to run unless DEBUG is on or --force is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,8 @@ DEMO_TENANT = {
     "currency": "USD",
     "timezone": "America/New_York",
     "default_language": "en",
+    # Cashiers may give up to 10% off a line; more needs the manager.
+    "cashier_max_discount_percent": Decimal("10.00"),
 }
 BRANCHES = (("BR1", "Downtown"), ("BR2", "Airport"))
 # (code, branch code, name)
