@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .refund_views import SaleRefundViewSet, SaleVoidViewSet
 from .shift_views import ShiftViewSet
 from .views import SaleViewSet
 
@@ -7,4 +9,12 @@ router = SimpleRouter()
 router.register("sales", SaleViewSet, basename="sale")
 router.register("shifts", ShiftViewSet, basename="shift")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path(
+        "sales/<uuid:sale_id>/refunds/",
+        SaleRefundViewSet.as_view({"get": "list", "post": "create"}),
+        name="sale-refunds",
+    ),
+    path("sales/<uuid:sale_id>/void/", SaleVoidViewSet.as_view({"post": "void"}), name="sale-void"),
+]

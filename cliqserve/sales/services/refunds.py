@@ -1,0 +1,503 @@
+"""Refunds and voids: money and goods going back on a recorded sale.
+
+A refund gives back part (or the rest) of a sale, line by line, as often as needed; a void
+cancels a whole untouched sale while its shift is still open.
+
+Both take their locks in one fixed order — the shift (FOR NO KEY UPDATE, as a sale does), the
+sale, its lines by position, then the stock levels — which is the order a sale takes (shift, then
+stock) and a shift's close takes (shift). So refunds, voids, sales and a close of one drawer wait
+for each other instead of deadlocking, and no refund reads a line's refunded quantity that
+another is about to change.
+
+Amounts of a refund line are the sale line's, in proportion to the quantity, rounded half up
+to the currency — except that a refund taking a line's last units gets exactly what remains of
+it, and no refund ever gets more than remains: all refunds of a line add up to the line, and
+all refunds of a sale to at most its total.
+
+Queries of a refund (PostgreSQL), whatever its number of lines: lock the shift (1), the sale
+(1) and its lines with their products (1), the earlier refunds of those lines (1, only when a
+line was refunded before), what each method paid and gave back (2), write the refund, its
+lines and payments (3), restock (5: which lines moved stock, then 4), update the lines and the sale (2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Case, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cliqserve.accounts.roles import Role
+from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
+from cliqserve.core.money import quantize_cost, quantize_money, quantize_quantity
+from cliqserve.core.validators import currency_decimal_places
+from cliqserve.inventory.models import StockMovement
+from cliqserve.inventory.services import ReceiptLine, stock_return
+
+from .. import metrics
+from ..errors import RefundExceedsSale, ShiftNotOpen
+from ..models import Payment, PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
+from .selling import PaymentInput
+
+if TYPE_CHECKING:
+    from cliqserve.accounts.models import User
+    from cliqserve.tenants.models import Tenant
+
+# The parts of a line a refund gives back, each in proportion.
+AMOUNTS = ("gross", "discount", "tax", "total")
+# Without explicit payments a refund goes back to the sale's methods in this order: card and
+# other first (no cash leaves the drawer when it need not), then cash.
+NON_CASH_ORDER = (PaymentMethod.CARD, PaymentMethod.OTHER)
+# Enough digits for amount x quantity (14 + 14) before the result is rounded to the currency.
+_PRECISION = 60
+
+
+@dataclass(frozen=True)
+class RefundLineInput:
+    sale_line_id: uuid.UUID
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One request line matched to its locked sale line."""
+
+    index: int
+    line: SaleLine
+    quantity: Decimal
+
+
+# --- Refunds --------------------------------------------------------------------------------------
+
+
+def refund_create(
+    *,
+    tenant: Tenant,
+    actor: User,
+    sale: Sale,
+    lines: Sequence[RefundLineInput],
+    restock: bool = False,
+    payments: Sequence[PaymentInput] | None = None,
+    reason: str = "",
+    shift_id: uuid.UUID | None = None,
+    token_device_id: str | None = None,
+) -> Refund:
+    """Give back `lines` of `sale`, paid out by `payments` (default: back to the sale's own
+    methods), taking cash out of an open shift of the sale's branch; with `restock` the units go
+    back into stock at the cost the sale captured. Raises NotPermitted, InvalidInput,
+    RefundExceedsSale (every offending line), ShiftNotOpen or Conflict (a voided sale)."""
+    _check_may_refund(actor=actor, sale=sale)
+    requested = _checked_inputs(lines)
+    with transaction.atomic():
+        shift = _lock_drawer(tenant=tenant, sale=sale, shift_id=shift_id, token_device_id=token_device_id)
+        sale = _lock_sale(tenant=tenant, sale_id=sale.pk)
+        if sale.status == Sale.Status.VOIDED:
+            raise Conflict(_("This sale was voided; there is nothing to refund."))
+        sale_lines = _lock_lines(tenant=tenant, sale=sale)
+        targets = _match(requested, sale_lines)
+        _refuse_excess(targets)
+        refund = _record_refund(
+            tenant=tenant,
+            actor=actor,
+            sale=sale,
+            shift=shift,
+            targets=targets,
+            payments=payments,
+            restock=restock,
+            reason=reason,
+        )
+        _mark_refunded(sale=sale, sale_lines=sale_lines, targets=targets, refund=refund)
+        transaction.on_commit(lambda: metrics.refund_recorded(refund, currency=sale.currency))
+    return refund
+
+
+def _check_may_refund(*, actor: User, sale: Sale) -> None:
+    if actor.role == Role.TENANT_ADMIN:
+        return
+    if actor.role == Role.BRANCH_MANAGER and sale.branch_id == actor.branch_id:
+        return
+    raise NotPermitted(_("Only the tenant admin or the branch's manager may refund a sale."))
+
+
+def _checked_inputs(lines: Sequence[RefundLineInput]) -> list[RefundLineInput]:
+    """Positive quantities, one line per sale line: a second line for the same sale line is a
+    client mistake more often than not."""
+    if not lines:
+        raise InvalidInput(_("Give at least one line."), pointer="/lines")
+    seen: dict[uuid.UUID, int] = {}
+    checked = []
+    for index, line in enumerate(lines):
+        quantity = quantize_quantity(line.quantity)
+        if quantity <= 0:
+            raise InvalidInput(_("Must be greater than zero."), pointer=f"/lines/{index}/quantity")
+        first = seen.setdefault(line.sale_line_id, index)
+        if first != index:
+            raise InvalidInput(
+                _("This sale line is already on line %(line)s.") % {"line": first},
+                pointer=f"/lines/{index}/sale_line",
+            )
+        checked.append(RefundLineInput(sale_line_id=line.sale_line_id, quantity=quantity))
+    return checked
+
+
+def _lock_drawer(
+    *, tenant: Tenant, sale: Sale, shift_id: uuid.UUID | None, token_device_id: str | None
+) -> Shift | None:
+    """The open shift whose drawer pays out cash, locked against a concurrent close: the one
+    named in the request, else the open shift of the caller's device, else that of the sale's
+    device — always a shift of the sale's branch. None when neither device has one open."""
+    shifts = Shift.objects.select_for_update(no_key=True).filter(tenant=tenant)
+    if shift_id is not None:
+        shift = shifts.filter(pk=shift_id).first()
+        if shift is None or shift.branch_id != sale.branch_id:
+            raise InvalidInput(_("Unknown shift, or a shift of another branch."), pointer="/shift")
+        if shift.status != Shift.Status.OPEN:
+            raise ShiftNotOpen(_("This shift is closed; name an open shift of the sale's branch."))
+        return shift
+    devices = [device for device in (token_device_id, sale.device_id) if device]
+    callers_first = Case(When(device_id=token_device_id, then=Value(0)), default=Value(1))
+    return (
+        shifts.filter(status=Shift.Status.OPEN, branch_id=sale.branch_id, device_id__in=devices)
+        .order_by(callers_first)
+        .first()
+    )
+
+
+def _lock_sale(*, tenant: Tenant, sale_id: uuid.UUID) -> Sale:
+    # NO KEY UPDATE: the refund rows' foreign keys to the sale may still be checked.
+    locked = Sale.objects.select_for_update(no_key=True, of=("self",)).select_related("branch")
+    return locked.get(tenant=tenant, pk=sale_id)
+
+
+def _lock_lines(*, tenant: Tenant, sale: Sale) -> dict[uuid.UUID, SaleLine]:
+    locked = (
+        SaleLine.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("product")
+        .filter(tenant=tenant, sale_id=sale.pk)
+        .order_by("position")
+    )
+    return {line.pk: line for line in locked}
+
+
+def _match(requested: Sequence[RefundLineInput], sale_lines: dict[uuid.UUID, SaleLine]) -> list[_Target]:
+    targets = []
+    for index, line in enumerate(requested):
+        sale_line = sale_lines.get(line.sale_line_id)
+        if sale_line is None:
+            raise InvalidInput(_("Not a line of this sale."), pointer=f"/lines/{index}/sale_line")
+        targets.append(_Target(index=index, line=sale_line, quantity=line.quantity))
+    return targets
+
+
+def _refuse_excess(targets: Sequence[_Target]) -> None:
+    """Never more than was sold minus what was already refunded, per line; names every line."""
+    excess = [
+        target for target in targets if target.line.refunded_quantity + target.quantity > target.line.quantity
+    ]
+    if not excess:
+        return
+    described = [
+        {
+            "sale_line": str(target.line.pk),
+            "sold": str(target.line.quantity),
+            "refunded": str(target.line.refunded_quantity),
+            "requested": str(target.quantity),
+            "pointer": f"/lines/{target.index}/quantity",
+        }
+        for target in excess
+    ]
+    detail = " ".join(
+        _("%(sku)s: %(sold)s sold, %(refunded)s already refunded, %(requested)s requested.")
+        % {"sku": target.line.sku, **entry}
+        for target, entry in zip(excess, described, strict=True)
+    )
+    first = {key: value for key, value in described[0].items() if key != "pointer"}
+    raise RefundExceedsSale(detail, pointer=described[0]["pointer"], meta={**first, "lines": described})
+
+
+def _record_refund(
+    *,
+    tenant: Tenant,
+    actor: User,
+    sale: Sale,
+    shift: Shift | None,
+    targets: Sequence[_Target],
+    payments: Sequence[PaymentInput] | None,
+    restock: bool,
+    reason: str,
+) -> Refund:
+    refund_id = uuid.uuid4()
+    earlier = _earlier_amounts(tenant=tenant, targets=targets)
+    refund_lines = [
+        RefundLine(
+            tenant=tenant,
+            refund_id=refund_id,
+            sale_line=target.line,
+            quantity=target.quantity,
+            unit_cost=target.line.unit_cost,
+            **_line_amounts(target, earlier.get(target.line.pk, {}), sale.currency),
+        )
+        for target in targets
+    ]
+    total = sum((line.total for line in refund_lines), Decimal(0))
+    refund_payments = _refund_payments(tenant=tenant, sale=sale, total=total, payments=payments)
+    if shift is None and any(payment.method == PaymentMethod.CASH for payment in refund_payments):
+        raise ShiftNotOpen(_("Cash goes back from a drawer: open a shift on this branch's till first."))
+    refund = Refund.objects.create(
+        id=refund_id,
+        tenant=tenant,
+        sale=sale,
+        shift=shift,
+        actor=actor,
+        reason=reason,
+        restock=restock,
+        subtotal=sum((line.gross for line in refund_lines), Decimal(0)),
+        discount_total=sum((line.discount for line in refund_lines), Decimal(0)),
+        tax_total=sum((line.tax for line in refund_lines), Decimal(0)),
+        total=total,
+        cost_total=quantize_cost(sum((line.unit_cost * line.quantity for line in refund_lines), Decimal(0))),
+    )
+    for payment in refund_payments:
+        payment.refund = refund
+    # Seed the prefetch cache, so the caller serializes the refund without reading it back.
+    refund._prefetched_objects_cache = {
+        "lines": RefundLine.objects.bulk_create(refund_lines),
+        "payments": RefundPayment.objects.bulk_create(refund_payments),
+    }
+    if restock:
+        _restock(
+            tenant=tenant,
+            actor=actor,
+            sale=sale,
+            targets=targets,
+            kind=StockMovement.Kind.REFUND,
+            reference=f"refund:{refund.pk}",
+        )
+    return refund
+
+
+def _earlier_amounts(*, tenant: Tenant, targets: Sequence[_Target]) -> dict[uuid.UUID, dict[str, Decimal]]:
+    """What earlier refunds gave back of each line, per amount (no query for lines never refunded)."""
+    refunded_before = [target.line.pk for target in targets if target.line.refunded_quantity > 0]
+    if not refunded_before:
+        return {}
+    rows = (
+        RefundLine.objects.filter(tenant=tenant, sale_line_id__in=refunded_before)
+        .order_by()
+        .values("sale_line_id")
+        .annotate(**{f"{name}_sum": Sum(name) for name in AMOUNTS})
+    )
+    return {row["sale_line_id"]: {name: row[f"{name}_sum"] for name in AMOUNTS} for row in rows}
+
+
+def _line_amounts(target: _Target, earlier: dict[str, Decimal], currency: str) -> dict[str, Decimal]:
+    line, quantity = target.line, target.quantity
+    takes_the_rest = line.refunded_quantity + quantity == line.quantity
+    amounts = {}
+    for name in AMOUNTS:
+        sold = getattr(line, name)
+        remaining = sold - earlier.get(name, Decimal(0))
+        if takes_the_rest:
+            amounts[name] = remaining
+            continue
+        with localcontext() as context:
+            context.prec = _PRECISION
+            share = quantize_money(sold * quantity / line.quantity, currency)
+        # Rounding half up, many small refunds could add up to more than the line: cap them.
+        amounts[name] = min(share, remaining)
+    return amounts
+
+
+# --- Refund payments ------------------------------------------------------------------------------
+
+
+def _refund_payments(
+    *, tenant: Tenant, sale: Sale, total: Decimal, payments: Sequence[PaymentInput] | None
+) -> list[RefundPayment]:
+    if payments is None:
+        return _allocated(tenant=tenant, total=total, balances=_balances(tenant=tenant, sale=sale))
+    rows = [_payment_row(tenant, payment, index, sale.currency) for index, payment in enumerate(payments)]
+    paid = sum((row.amount for row in rows), Decimal(0))
+    if paid != total:
+        raise InvalidInput(
+            _("The refund payments (%(paid)s) must add up to the refund total (%(total)s).")
+            % {"paid": paid, "total": total},
+            pointer="/payments",
+        )
+    if any(row.method != PaymentMethod.CASH for row in rows):
+        _check_within_balances(rows, _balances(tenant=tenant, sale=sale))
+    return rows
+
+
+def _payment_row(tenant: Tenant, payment: PaymentInput, index: int, currency: str) -> RefundPayment:
+    pointer = f"/payments/{index}"
+    if payment.method not in PaymentMethod.values:
+        raise InvalidInput(_("Unknown payment method."), pointer=f"{pointer}/method")
+    places = currency_decimal_places(currency)
+    if payment.amount <= 0 or payment.amount != payment.amount.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput(
+            _("Must be a positive amount in %(currency)s (%(places)s decimals at most).")
+            % {"currency": currency, "places": places},
+            pointer=f"{pointer}/amount",
+        )
+    return RefundPayment(
+        tenant=tenant, method=payment.method, amount=payment.amount, reference=payment.reference
+    )
+
+
+def _balances(*, tenant: Tenant, sale: Sale) -> dict[str, Decimal]:
+    """What each method may still give back: what it paid on the sale (cash net of the change
+    given) minus what earlier refunds gave back by it."""
+    balances = dict.fromkeys(PaymentMethod.values, Decimal(0))
+    paid = Payment.objects.filter(tenant=tenant, sale_id=sale.pk).order_by().values("method")
+    for row in paid.annotate(amount_sum=Sum("amount")):
+        balances[row["method"]] += row["amount_sum"]
+    balances[PaymentMethod.CASH] -= sale.change_due
+    given_back = (
+        RefundPayment.objects.filter(tenant=tenant, refund__sale_id=sale.pk).order_by().values("method")
+    )
+    for row in given_back.annotate(amount_sum=Sum("amount")):
+        balances[row["method"]] -= row["amount_sum"]
+    return {method: quantize_money(balance, sale.currency) for method, balance in balances.items()}
+
+
+def _check_within_balances(rows: Sequence[RefundPayment], balances: dict[str, Decimal]) -> None:
+    """A card or other refund goes back to what was paid that way; cash is the drawer's and may
+    make up for any method."""
+    given: dict[str, Decimal] = {}
+    for index, row in enumerate(rows):
+        given[row.method] = given.get(row.method, Decimal(0)) + row.amount
+        available = max(balances[row.method], Decimal(0))
+        if row.method != PaymentMethod.CASH and given[row.method] > available:
+            raise InvalidInput(
+                _(
+                    "At most %(available)s can go back by %(method)s: what the sale was paid that way "
+                    "less earlier refunds."
+                )
+                % {"available": available, "method": row.method},
+                pointer=f"/payments/{index}/amount",
+                meta={"method": row.method, "available": str(available)},
+            )
+
+
+def _allocated(*, tenant: Tenant, total: Decimal, balances: dict[str, Decimal]) -> list[RefundPayment]:
+    """Back to the sale's methods: card, then other, each up to what it may still give back,
+    and the rest in cash (never more than cash paid, as the balances cover the sale)."""
+    rows = []
+    left = total
+    for method in NON_CASH_ORDER:
+        amount = min(left, max(balances[method], Decimal(0)))
+        if amount > 0:
+            rows.append(RefundPayment(tenant=tenant, method=method, amount=amount))
+            left -= amount
+    if left > 0:
+        rows.append(RefundPayment(tenant=tenant, method=PaymentMethod.CASH, amount=left))
+    return rows
+
+
+def _mark_refunded(
+    *, sale: Sale, sale_lines: dict[uuid.UUID, SaleLine], targets: Sequence[_Target], refund: Refund
+) -> None:
+    """Count the refund on its lines and on the sale (both rows are locked: no update is lost)."""
+    now = timezone.now()
+    for target in targets:
+        target.line.refunded_quantity += target.quantity
+        target.line.updated_at = now
+    SaleLine.objects.bulk_update([target.line for target in targets], ["refunded_quantity", "updated_at"])
+    everything = all(line.refunded_quantity == line.quantity for line in sale_lines.values())
+    sale.status = Sale.Status.REFUNDED if everything else Sale.Status.PARTIALLY_REFUNDED
+    sale.refunded_total += refund.total
+    sale.save(update_fields=["status", "refunded_total", "updated_at"])
+
+
+# --- Voids ----------------------------------------------------------------------------------------
+
+
+def sale_void(
+    *, tenant: Tenant, actor: User, sale: Sale, reason: str, token_device_id: str | None = None
+) -> Sale:
+    """Cancel a completed, never refunded sale while its shift is open: every tracked unit goes
+    back into stock at the captured cost and the sale is marked voided (the shift's report
+    then leaves it out of its takings). Raises NotPermitted, ShiftNotOpen or Conflict."""
+    with transaction.atomic():
+        # The shift first, FOR NO KEY UPDATE like a sale: a void and a close never overlap.
+        shift = Shift.objects.select_for_update(no_key=True).get(tenant=tenant, pk=sale.shift_id)
+        _check_may_void(actor=actor, sale=sale, shift=shift, token_device_id=token_device_id)
+        if shift.status != Shift.Status.OPEN:
+            raise ShiftNotOpen(_("This sale's shift is closed: refund it instead."))
+        sale = _lock_sale(tenant=tenant, sale_id=sale.pk)
+        if sale.status != Sale.Status.COMPLETED:
+            raise Conflict(
+                _("Only a completed sale with no refunds can be voided; this one is %(status)s.")
+                % {"status": sale.status}
+            )
+        lines = _lock_lines(tenant=tenant, sale=sale)
+        targets = [
+            _Target(index=index, line=line, quantity=line.quantity)
+            for index, line in enumerate(lines.values())
+        ]
+        _restock(
+            tenant=tenant,
+            actor=actor,
+            sale=sale,
+            targets=targets,
+            kind=StockMovement.Kind.VOID,
+            reference=f"void:{sale.pk}",
+        )
+        sale.status = Sale.Status.VOIDED
+        sale.voided_at, sale.voided_by, sale.void_reason = timezone.now(), actor, reason
+        sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+        transaction.on_commit(lambda: metrics.sale_voided(sale))
+    return sale
+
+
+def _check_may_void(*, actor: User, sale: Sale, shift: Shift, token_device_id: str | None) -> None:
+    if actor.role == Role.TENANT_ADMIN:
+        return
+    if actor.role == Role.BRANCH_MANAGER and sale.branch_id == actor.branch_id:
+        return
+    if actor.role == Role.CASHIER and sale.cashier_id == actor.pk and shift.cashier_id == actor.pk:
+        # As for selling: a cashier signed in on one till does not work another's drawer.
+        if token_device_id and token_device_id != str(sale.device_id):
+            raise NotPermitted(_("You are signed in on another device."))
+        return
+    raise NotPermitted(_("A cashier may void only its own sales on its own shift."))
+
+
+# --- Stock ----------------------------------------------------------------------------------------
+
+
+def _restock(
+    *, tenant: Tenant, actor: User, sale: Sale, targets: Sequence[_Target], kind: str, reference: str
+) -> None:
+    """The units the sale took from stock back into its branch, at the cost each line captured.
+    The ledger says which lines moved stock: a product tracked only since the sale gets back
+    nothing it never gave. One no longer tracked keeps no stock to return to."""
+    taken = _products_taken_by(tenant=tenant, sale=sale, targets=targets)
+    lines: list[ReceiptLine] = [
+        {"product": target.line.product, "quantity": target.quantity, "unit_cost": target.line.unit_cost}
+        for target in targets
+        if target.line.product_id in taken and target.line.product.track_stock
+    ]
+    if lines:
+        stock_return(
+            tenant=tenant, actor=actor, branch=sale.branch, lines=lines, kind=kind, reference=reference
+        )
+
+
+def _products_taken_by(*, tenant: Tenant, sale: Sale, targets: Sequence[_Target]) -> set[uuid.UUID]:
+    """The products among `targets` whose stock the sale moved (one query on the ledger index)."""
+    movements = StockMovement.objects.filter(
+        tenant=tenant,
+        branch_id=sale.branch_id,
+        product_id__in={target.line.product_id for target in targets},
+        kind=StockMovement.Kind.SALE,
+        reference=f"sale:{sale.pk}",
+    )
+    return set(movements.values_list("product_id", flat=True))
