@@ -95,7 +95,7 @@ def _field_errors(detail: Any, pointer: str = "") -> Iterator[tuple[str, list[dr
         yield pointer, [detail]
 
 
-def _validation_errors(exc: drf.ValidationError) -> list[dict[str, Any]]:
+def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
     return [
         error_object(
             status=400,
@@ -139,7 +139,7 @@ def _api_exception_response(exc: drf.APIException) -> Response:
     if isinstance(exc, drf.Throttled) and wait is not None:
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
     if isinstance(exc, drf.ValidationError):
-        return Response(error_body(_validation_errors(exc)), status=400, headers=headers)
+        return Response(error_body(validation_error_objects(exc)), status=400, headers=headers)
 
     status, code = exc.status_code, str(exc.default_code)
     for exception_class, mapped_status, mapped_code in _API_EXCEPTION_CODES:

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .refund_views import SaleRefundViewSet, SaleVoidViewSet
 from .shift_views import ShiftViewSet
+from .sync_views import SalesSyncView
 from .views import SaleViewSet
 
 router = SimpleRouter()
@@ -17,4 +18,5 @@ urlpatterns = [
         name="sale-refunds",
     ),
     path("sales/<uuid:sale_id>/void/", SaleVoidViewSet.as_view({"post": "void"}), name="sale-void"),
+    path("sync/sales/", SalesSyncView.as_view(), name="sales-sync"),
 ]

@@ -13,6 +13,7 @@ ledger), the receipt number (1), the sale, its lines and its payments (3).
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from ..models import Payment, PaymentMethod, ReceiptSequence, Sale, SaleLine, Sh
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
-    from cliqserve.tenants.models import Tenant
+    from cliqserve.tenants.models import Device, Tenant
 
 logger = logging.getLogger("cliqserve.sales")
 
@@ -317,37 +318,76 @@ def _payment_row(tenant: Tenant, payment: PaymentInput, index: int) -> Payment:
             % {"currency": tenant.currency, "places": places},
             pointer=f"{pointer}/amount",
         )
-    return Payment(tenant=tenant, method=payment.method, amount=amount, reference=payment.reference)
+    return Payment(
+        tenant=tenant,
+        method=payment.method,
+        amount=quantize_money(amount, tenant.currency),  # "11.490" in, 11.49 USD kept
+        reference=payment.reference,
+    )
 
 
 # --- Recording ------------------------------------------------------------------------------------
 
 
 def next_receipt_number(*, tenant: Tenant, shift: Shift) -> str:
-    """The shift's device's next receipt number, e.g. BR1-POS2-000123. One upsert: the counter row is
-    created with the device's first sale and row-locked by each sale until it commits, so
-    numbers are unique and — a rolled-back sale giving its number back — gapless."""
+    """The shift's device's next receipt number, e.g. BR1-POS2-000123. One upsert: the counter
+    row is created with the device's first sale and row-locked by each sale until it commits,
+    so numbers are unique and — a rolled-back sale giving its number back — gapless."""
+    number = _upsert_sequence(
+        tenant=tenant, device_id=shift.device_id, first=1, on_conflict="{table}.last_number + 1"
+    )
+    return f"{_series_prefix(shift.branch.code, shift.device.code)}{number:0{RECEIPT_DIGITS}d}"
+
+
+def keep_offline_receipt_number(*, tenant: Tenant, shift: Shift, device: Device, receipt_number: str) -> None:
+    """An offline receipt number in the device's own server series (the device carried on
+    from BR1-POS2-000123 to BR1-POS2-000124 while offline) moves the series past it, so no
+    later online sale is given the same number. Call it where an online sale takes its number:
+    after locking the shift, before the stock, so both paths take their locks in one order."""
+    prefix = _series_prefix(shift.branch.code, device.code)
+    match = _SERIES_NUMBER.fullmatch(receipt_number.upper().removeprefix(prefix))
+    if not receipt_number.upper().startswith(prefix) or match is None:
+        return
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    _upsert_sequence(
+        tenant=tenant,
+        device_id=device.pk,
+        first=int(match.group()),
+        on_conflict=f"{greatest}({{table}}.last_number, excluded.last_number)",
+    )
+
+
+_SERIES_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def _series_prefix(branch_code: str, device_code: str) -> str:
+    return f"{branch_code}-{device_code}-".upper()
+
+
+def _upsert_sequence(*, tenant: Tenant, device_id: uuid.UUID, first: int, on_conflict: str) -> int:
+    """INSERT the device's counter at `first`, or set it to `on_conflict`; the number it holds."""
     table = ReceiptSequence._meta.db_table
     now = timezone.now()
-    # Literal table name from the model; every value is a bound parameter.
+    # Table name from the model and a fixed SQL expression from this module; values are bound.
     sql = f"""
         INSERT INTO {table} (id, tenant_id, device_id, last_number, created_at, updated_at)
-        VALUES (%s, %s, %s, 1, %s, %s)
+        VALUES (%s, %s, %s, %s, %s, %s)
         ON CONFLICT (tenant_id, device_id)
-        DO UPDATE SET last_number = {table}.last_number + 1, updated_at = excluded.updated_at
+        DO UPDATE SET last_number = {on_conflict.format(table=table)}, updated_at = excluded.updated_at
         RETURNING last_number
     """  # noqa: S608  # nosec B608
     params = [
         _db_value("id", uuid.uuid4()),
         _db_value("tenant", tenant.pk),
-        _db_value("device", shift.device_id),
+        _db_value("device", device_id),
+        first,
         now,
         now,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (number,) = cursor.fetchone()
-    return f"{shift.branch.code}-{shift.device.code}-{number:0{RECEIPT_DIGITS}d}".upper()
+    return int(number)
 
 
 def _db_value(field_name: str, value: Any) -> Any:

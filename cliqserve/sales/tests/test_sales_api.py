@@ -151,6 +151,9 @@ def test_payments_that_do_not_settle_the_sale_are_refused_and_change_nothing(
     assert response.status_code == status, response.json()
     error = response.json()["errors"][0]
     assert (error["code"], error["source"]["pointer"]) == (code, pointer)
+    if code == "payment_insufficient":
+        assert error["meta"]["total"] == "11.50"
+        assert error["meta"]["missing"] == str(D("11.50") - sum(D(p["amount"]) for p in payments))
     assert counts() == before
     assert level(world.a.branch, exclusive).quantity == D(50)
 
