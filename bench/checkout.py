@@ -855,18 +855,22 @@ NEXT_RECEIPT = """
     DO UPDATE SET last_number = sales_receiptsequence.last_number + 1, updated_at = excluded.updated_at
     RETURNING last_number
 """
-LOCK_LEVELS = """
-    SELECT id, product_id, quantity, average_cost FROM inventory_stocklevel
-    WHERE tenant_id = %(tenant)s AND branch_id = %(branch)s AND product_id = ANY(%(products)s)
-    ORDER BY product_id, branch_id
-    FOR UPDATE
-"""
-UPDATE_LEVELS = """
-    UPDATE inventory_stocklevel AS l
-    SET quantity = v.quantity, average_cost = v.average_cost, updated_at = %(now)s
-    FROM UNNEST(%(ids)s::uuid[], %(quantities)s::numeric[], %(costs)s::numeric[])
-         AS v(id, quantity, average_cost)
-    WHERE l.tenant_id = %(tenant)s AND l.id = v.id
+TAKE_STOCK = """
+    WITH wanted (product_id, quantity) AS (
+        SELECT * FROM UNNEST(%(products)s::uuid[], %(quantities)s::numeric[])
+    ),
+    locked AS MATERIALIZED (
+        SELECT level.id FROM inventory_stocklevel AS level
+        WHERE level.tenant_id = %(tenant)s AND level.branch_id = %(branch)s
+          AND level.product_id IN (SELECT product_id FROM wanted)
+        ORDER BY level.product_id
+        FOR UPDATE
+    )
+    UPDATE inventory_stocklevel AS level
+    SET quantity = level.quantity - wanted.quantity, updated_at = %(now)s
+    FROM wanted
+    WHERE level.id IN (SELECT id FROM locked) AND level.product_id = wanted.product_id
+    RETURNING level.product_id, level.quantity, level.average_cost
 """
 COMPLETE_KEY = """
     UPDATE core_idempotencykey
@@ -880,10 +884,10 @@ class FloorSeller:
 
     Per sale, one transaction, in the app's order: claim the idempotency key (bounding its wait
     with lock_timeout, then resetting it), lock the shift (with its device, branch and the
-    cashier's assignment), read the products (tax rate, name), take the receipt number, lock the
-    stock levels in key order, update them, append the ledger, insert the sale, its lines and
-    its payment, complete the key, commit. The amounts are the template sale's; ids, times,
-    receipt numbers and captured costs are the sale's own.
+    cashier's assignment), read the products (tax rate, name), take the receipt number, take the
+    stock (one statement: lock the levels in key order, decrement where enough), append the
+    ledger, insert the sale, its lines and its payment, complete the key, commit. The amounts
+    are the template sale's; ids, times, receipt numbers and captured costs are the sale's own.
     """
 
     def __init__(self, *, dsn: str, till: Till, seeded: Seeded, template: Template) -> None:
@@ -949,19 +953,15 @@ class FloorSeller:
         (number,) = self._run(
             cursor, NEXT_RECEIPT, {**ids, "id": uuid.uuid4(), "device": till.device_id, "now": now}
         ).fetchone() or (0,)
-        levels = self._run(cursor, LOCK_LEVELS, ids).fetchall()
-        cost = {product_id: average_cost for _, product_id, _, average_cost in levels}
-        self._run(
+        products = sorted(self.sold)
+        left = self._run(
             cursor,
-            UPDATE_LEVELS,
-            {
-                **ids,
-                "ids": [level_id for level_id, *_ in levels],
-                "quantities": [quantity - self.sold[product_id] for _, product_id, quantity, _ in levels],
-                "costs": [average_cost for *_, average_cost in levels],
-                "now": now,
-            },
-        )
+            TAKE_STOCK,
+            {**ids, "products": products, "quantities": [self.sold[p] for p in products], "now": now},
+        ).fetchall()
+        if len(left) != len(products) or any(quantity < 0 for _, quantity, _ in left):
+            raise BenchError("out of stock")
+        cost = {product_id: average_cost for product_id, _, average_cost in left}
         self._insert(
             cursor,
             self.insert_movements,
