@@ -814,11 +814,14 @@ def _insert_sql(rows: Sequence[Row]) -> str:
 
 def _claim_key_sql(key: Row) -> str:
     """The app's claim: set_config() runs as the row is produced, before the INSERT can wait on
-    the unique index for a running duplicate, so that wait is bounded with no extra round trip."""
+    the unique index for a running duplicate, so that wait is bounded with no extra round trip;
+    RETURNING puts the server's setting back once the row is in."""
     columns = list(key.values)
     return (
         f'INSERT INTO "{key.table}" ({_names(columns)}) SELECT {_placeholders(len(columns))[1:-1]} '  # noqa: S608
-        "FROM (SELECT set_config('lock_timeout', %s, true)) AS wait ON CONFLICT DO NOTHING"
+        "FROM (SELECT set_config('lock_timeout', %s, true)) AS wait ON CONFLICT DO NOTHING "
+        "RETURNING set_config('lock_timeout', "
+        "(SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'), true)"
     )
 
 
@@ -883,9 +886,9 @@ class FloorSeller:
     """The same writes as one app sale, by hand: same tables, rows, constraints and indexes.
 
     Per sale, one transaction, in the app's order: claim the idempotency key (bounding its wait
-    with lock_timeout, then resetting it), lock the shift (with its device, branch and the
-    cashier's assignment), read the products (tax rate, name), take the receipt number, take the
-    stock (one statement: lock the levels in key order, decrement where enough), append the
+    with lock_timeout, reset in the same statement), lock the shift (with its device, branch
+    and the cashier's assignment), read the products (tax rate, name), take the receipt number,
+    take the stock (one statement: lock the levels in key order, decrement them), append the
     ledger, insert the sale, its lines and its payment, complete the key, commit. The amounts
     are the template sale's; ids, times, receipt numbers and captured costs are the sale's own.
     """
@@ -940,7 +943,6 @@ class FloorSeller:
         }
         if self._run(cursor, self.claim_key, [*key.values(), "3s"]).rowcount != 1:
             raise BenchError("idempotency key already taken")
-        self._run(cursor, "SET LOCAL lock_timeout = DEFAULT")
         shift = self._run(
             cursor, LOCK_SHIFT, {**ids, "cashier": till.cashier_id, "shift": till.shift_id}
         ).fetchone()

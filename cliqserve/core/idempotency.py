@@ -155,21 +155,26 @@ def _insert_unless_taken(record: IdempotencyKey) -> bool:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    source, params = f"VALUES ({placeholders})", values
+    source, params, returning = f"VALUES ({placeholders})", values, ""
     if connection.vendor == "postgresql":
         # set_config() runs as the row is produced, i.e. before the INSERT can wait on the unique
-        # index: the wait for a running duplicate is bounded without another round trip.
+        # index: the wait for a running duplicate is bounded without another round trip. Once
+        # the row is in, RETURNING puts the timeout back to what RESET would (pg_settings'
+        # reset_val), so the business write's own row locks wait as usual — again in the same
+        # statement. A key found taken keeps the short timeout: that request only reads on.
         # Only "%s" placeholders are formatted in; every value is a bound parameter.
         wait = "(SELECT set_config('lock_timeout', %s, true)) AS wait"
         source = f"SELECT {placeholders} FROM {wait}"  # noqa: S608  # nosec B608 - placeholders only
         params = [*values, LOCK_WAIT]
-    sql = f"INSERT INTO {quote(record._meta.db_table)} ({columns}) {source} ON CONFLICT DO NOTHING"
+        returning = (
+            " RETURNING set_config('lock_timeout', "
+            "(SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'), true)"
+        )
+    table = quote(record._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) {source} ON CONFLICT DO NOTHING{returning}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = cursor.rowcount == 1
-        if connection.vendor == "postgresql":
-            # Back to the server's default, so the business write's own row locks wait as usual.
-            cursor.execute("SET LOCAL lock_timeout = DEFAULT")
     record._state.adding = False
     record._state.db = connection.alias
     return inserted

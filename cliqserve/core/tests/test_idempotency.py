@@ -12,6 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
 
 from cliqserve.core import idempotency
 from cliqserve.core.models import IdempotencyKey
@@ -286,3 +290,30 @@ def _send_held_and_close(world: Any, body: dict[str, Any]) -> Any:
         return _send_held(world, body)
     finally:
         connection.close()
+
+
+@pytest.mark.postgres
+def test_once_the_key_is_claimed_the_write_waits_for_locks_as_the_server_says(world):
+    """The key's INSERT bounds its own wait with a short lock_timeout; the business write that
+    follows must get the server's own setting back, or a busy stock row would fail a sale."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        [server_setting] = cursor.fetchone()
+    request = Request(
+        APIRequestFactory().post("/x/", {"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="timeout-1"),
+        parsers=[JSONParser()],
+    )
+    request.user = world.a.tenant_admin
+    seen: list[str] = []
+
+    def handler() -> Response:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            seen.append(cursor.fetchone()[0])
+        return Response({"ok": True}, status=201)
+
+    with tenant_scope(world.a.tenant.pk):
+        response = idempotency.idempotent(request, handler)
+
+    assert response.status_code == 201
+    assert seen == [server_setting] != [idempotency.LOCK_WAIT]
