@@ -22,19 +22,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Exists, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cliqserve.accounts.roles import Role
-from cliqserve.catalog.models import Product, ProductTranslation
+from cliqserve.catalog.models import Product, ProductTranslation, TaxRate
 from cliqserve.catalog.pricing import HUNDRED, price_line
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_money, quantize_quantity
 from cliqserve.core.validators import currency_decimal_places
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import MAX_QUANTITY, stock_decrement
-from cliqserve.tenants.models import DeviceAssignment
+from cliqserve.tenants.models import Branch, Device, DeviceAssignment
 
 from .. import metrics
 from ..errors import PaymentInsufficient, ShiftNotOpen
@@ -42,7 +41,7 @@ from ..models import Payment, PaymentMethod, ReceiptSequence, Sale, SaleLine, Sh
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
-    from cliqserve.tenants.models import Device, Tenant
+    from cliqserve.tenants.models import Tenant
 
 logger = logging.getLogger("cliqserve.sales")
 
@@ -126,14 +125,7 @@ def lock_shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) 
     keys to it may still be checked), with its device and branch. It must be open, its device
     and branch active, and the caller must be its cashier on a device still assigned to them,
     the manager of its branch, or the tenant admin."""
-    assigned = DeviceAssignment.objects.filter(device_id=OuterRef("device_id"), user_id=actor.pk)
-    shift = (
-        Shift.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("device", "branch")
-        .annotate(caller_assigned=Exists(assigned))
-        .filter(tenant=tenant, pk=shift_id)
-        .first()
-    )
+    shift = _shift_with_device_and_branch(tenant=tenant, actor=actor, shift_id=shift_id)
     if shift is None:
         raise InvalidInput(_("Unknown shift."), pointer="/shift")
     _check_caller_may_sell(actor=actor, shift=shift)
@@ -142,6 +134,59 @@ def lock_shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) 
     if not (shift.device.is_active and shift.branch.is_active):
         raise ShiftNotOpen(_("This shift's device or branch has been deactivated."))
     return shift
+
+
+# Only the columns of the device and branch that a sale reads.
+_DEVICE_COLUMNS = ("id", "tenant_id", "branch_id", "code", "is_active")
+_BRANCH_COLUMNS = ("id", "tenant_id", "code", "is_active")
+
+
+def _shift_with_device_and_branch(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Any:
+    """One locked read, written as SQL: every sale starts with it, and the ORM spends more time
+    compiling this select_related + Exists + FOR NO KEY UPDATE OF than the database spends
+    running it (bench/README.md). Django still builds the Shift (Model.raw converts each
+    column); the device and branch are attached as select_related would attach them."""
+    device_columns = ", ".join(f"device.{column} AS device_{column}" for column in _DEVICE_COLUMNS)
+    branch_columns = ", ".join(f"branch.{column} AS branch_{column}" for column in _BRANCH_COLUMNS)
+    lock = ""
+    if connection.features.has_select_for_update:
+        lock = connection.ops.for_update_sql(no_key=True, of=("shift",))
+    # Table and column names from the models and this module; every value is a bound parameter.
+    sql = f"""
+        SELECT shift.*, {device_columns}, {branch_columns},
+               EXISTS (SELECT 1 FROM {DeviceAssignment._meta.db_table} AS assignment
+                       WHERE assignment.tenant_id = shift.tenant_id
+                         AND assignment.device_id = shift.device_id
+                         AND assignment.user_id = %s) AS caller_assigned
+        FROM {Shift._meta.db_table} AS shift
+        JOIN {Device._meta.db_table} AS device ON device.id = shift.device_id
+        JOIN {Branch._meta.db_table} AS branch ON branch.id = shift.branch_id
+        WHERE shift.tenant_id = %s AND shift.id = %s
+        {lock}
+    """  # noqa: S608  # nosec B608
+    params = [
+        _db_value(DeviceAssignment, "user", actor.pk),
+        _db_value(Shift, "tenant", tenant.pk),
+        _db_value(Shift, "id", shift_id),
+    ]
+    shift = next(iter(Shift.objects.raw(sql, params)), None)
+    if shift is None:
+        return None
+    shift.device = _attached(Device, shift, "device", _DEVICE_COLUMNS)
+    shift.branch = _attached(Branch, shift, "branch", _BRANCH_COLUMNS)
+    shift.caller_assigned = bool(shift.caller_assigned)
+    return shift
+
+
+def _attached(model: Any, row: Any, prefix: str, columns: Sequence[str]) -> Any:
+    """A `model` instance from the `<prefix>_<column>` columns of a raw row (booleans and ids
+    come back raw on SQLite: converted here as Model.raw converts the row's own columns)."""
+    values = []
+    for column in columns:
+        field = model._meta.get_field(column.removesuffix("_id"))
+        value = getattr(row, f"{prefix}_{column}")
+        values.append(field.to_python(value) if value is not None else None)
+    return model.from_db(connection.alias, list(columns), values)
 
 
 def _check_caller_may_sell(*, actor: User, shift: Any) -> None:
@@ -196,25 +241,38 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
     return cart
 
 
+# Only the columns of a product's tax rate that a sale reads.
+_TAX_RATE_COLUMNS = ("id", "tenant_id", "rate", "inclusive")
+
+
 def _products_for(*, tenant: Tenant, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The products with their tax rate and their name in the tenant's language (else any)."""
-    names = ProductTranslation.objects.filter(master_id=OuterRef("pk")).order_by(
-        # False sorts first: the tenant's default language, then any other.
-        _is_not_language(tenant.default_language),
-        "language_code",
-    )
-    found = (
-        Product.objects.filter(tenant=tenant, pk__in=ids)
-        .select_related("tax_rate")
-        .annotate(receipt_name=Subquery(names.values("name")[:1]))
-    )
-    return {product.pk: product for product in found}
-
-
-def _is_not_language(language: str) -> Case:
-    return Case(
-        When(language_code=language, then=Value(False)), default=Value(True), output_field=BooleanField()
-    )
+    """The products with their tax rate and their name in the tenant's language (else the
+    first other), in one read written as SQL for the reason `_shift_with_device_and_branch`
+    gives: the ORM's select_related + correlated Subquery costs more to build than to run."""
+    tax_rate_columns = ", ".join(f"tax_rate.{column} AS tax_rate_{column}" for column in _TAX_RATE_COLUMNS)
+    in_ids = ", ".join(["%s"] * len(ids))
+    # Table and column names from the models and this module; every value is a bound parameter.
+    sql = f"""
+        SELECT product.*, {tax_rate_columns},
+               (SELECT name.name FROM {ProductTranslation._meta.db_table} AS name
+                WHERE name.master_id = product.id
+                ORDER BY name.language_code <> %s, name.language_code
+                LIMIT 1) AS receipt_name
+        FROM {Product._meta.db_table} AS product
+        LEFT JOIN {TaxRate._meta.db_table} AS tax_rate ON tax_rate.id = product.tax_rate_id
+        WHERE product.tenant_id = %s AND product.id IN ({in_ids})
+    """  # noqa: S608  # nosec B608
+    params = [
+        tenant.default_language,
+        _db_value(Product, "tenant", tenant.pk),
+        *(_db_value(Product, "id", product_id) for product_id in ids),
+    ]
+    products = {}
+    for product in Product.objects.raw(sql, params):
+        if product.tax_rate_id is not None:
+            product.tax_rate = _attached(TaxRate, product, "tax_rate", _TAX_RATE_COLUMNS)
+        products[product.pk] = product
+    return products
 
 
 def _check_line_limits(
@@ -377,9 +435,9 @@ def _upsert_sequence(*, tenant: Tenant, device_id: uuid.UUID, first: int, on_con
         RETURNING last_number
     """  # noqa: S608  # nosec B608
     params = [
-        _db_value("id", uuid.uuid4()),
-        _db_value("tenant", tenant.pk),
-        _db_value("device", device_id),
+        _db_value(ReceiptSequence, "id", uuid.uuid4()),
+        _db_value(ReceiptSequence, "tenant", tenant.pk),
+        _db_value(ReceiptSequence, "device", device_id),
         first,
         now,
         now,
@@ -390,8 +448,9 @@ def _upsert_sequence(*, tenant: Tenant, device_id: uuid.UUID, first: int, on_con
     return int(number)
 
 
-def _db_value(field_name: str, value: Any) -> Any:
-    return ReceiptSequence._meta.get_field(field_name).get_db_prep_value(value, connection)  # type: ignore[union-attr]
+def _db_value(model: Any, field_name: str, value: Any) -> Any:
+    """`value` of `model.field_name` as raw SQL must bind it (on SQLite a UUID is 32 hex digits)."""
+    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
 
 
 def record_sale(
