@@ -90,7 +90,7 @@ def idempotent(
         record.response_status = response.status_code
         record.response_body = _rendered(response)
         record.save(update_fields=["status", "response_status", "response_body", "updated_at"])
-    return response
+    return _as_stored(response, record.response_body)
 
 
 def status_is_success(status_code: int) -> bool:
@@ -121,6 +121,16 @@ def _hash_of(data: Any) -> str:
 def _rendered(response: Response) -> str:
     """The body exactly as the client receives it (the API renders JSON only)."""
     return JSONRenderer().render(response.data).decode()
+
+
+def _as_stored(response: Response, body: str) -> HttpResponse:
+    """The first answer as the body stored for replays: rendered once, and a replay sends the
+    very bytes the first client received. The handler's own headers (Location, say) are kept."""
+    answer = HttpResponse(body, status=response.status_code, content_type="application/json")
+    for name, value in response.items():
+        if name.lower() != "content-type":
+            answer[name] = value
+    return answer
 
 
 def _claim(record: IdempotencyKey) -> IdempotencyKey | None:
