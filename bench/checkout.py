@@ -815,13 +815,12 @@ def _insert_sql(rows: Sequence[Row]) -> str:
 def _claim_key_sql(key: Row) -> str:
     """The app's claim: set_config() runs as the row is produced, before the INSERT can wait on
     the unique index for a running duplicate, so that wait is bounded with no extra round trip;
-    RETURNING puts the server's setting back once the row is in."""
+    RETURNING puts the session's setting (read once per connection) back once the row is in."""
     columns = list(key.values)
     return (
         f'INSERT INTO "{key.table}" ({_names(columns)}) SELECT {_placeholders(len(columns))[1:-1]} '  # noqa: S608
         "FROM (SELECT set_config('lock_timeout', %s, true)) AS wait ON CONFLICT DO NOTHING "
-        "RETURNING set_config('lock_timeout', "
-        "(SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'), true)"
+        "RETURNING set_config('lock_timeout', %s, true)"
     )
 
 
@@ -897,6 +896,7 @@ class FloorSeller:
         self.seeded = seeded
         self.template = template
         self.conn: psycopg.Connection[Any] | None = None
+        self.lock_timeout = "0"  # the session's own, read on open()
         self.statements = 0  # of the last sale, BEGIN and COMMIT included
         self.claim_key = _claim_key_sql(template.key)
         self.insert_sale = _insert_sql([template.sale])
@@ -908,6 +908,9 @@ class FloorSeller:
     def open(self) -> None:
         # prepare_threshold=0: every statement is prepared on first use, as a tuned app would.
         self.conn = psycopg.connect(self.dsn, autocommit=True, prepare_threshold=0)
+        (self.lock_timeout,) = self.conn.execute(
+            "SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'"
+        ).fetchone() or ("0",)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -939,7 +942,7 @@ class FloorSeller:
             "created_at": now,
             "updated_at": now,
         }
-        if self._run(cursor, self.claim_key, [*key.values(), "3s"]).rowcount != 1:
+        if self._run(cursor, self.claim_key, [*key.values(), "3s", self.lock_timeout]).rowcount != 1:
             raise BenchError("idempotency key already taken")
         shift = self._run(
             cursor, LOCK_SHIFT, {**ids, "cashier": till.cashier_id, "shift": till.shift_id}

@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "cliqserve core"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            idempotency,  # noqa: F401 - connects its connection_created receiver
+        )

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -169,17 +171,15 @@ def _insert_unless_taken(record: IdempotencyKey) -> bool:
     if connection.vendor == "postgresql":
         # set_config() runs as the row is produced, i.e. before the INSERT can wait on the unique
         # index: the wait for a running duplicate is bounded without another round trip. Once
-        # the row is in, RETURNING puts the timeout back to what RESET would (pg_settings'
-        # reset_val), so the business write's own row locks wait as usual — again in the same
+        # the row is in, RETURNING puts back the session's own timeout (read once per
+        # connection), so the business write's own row locks wait as usual — again in the same
         # statement. A key found taken keeps the short timeout: that request only reads on.
         # Only "%s" placeholders are formatted in; every value is a bound parameter.
         wait = "(SELECT set_config('lock_timeout', %s, true)) AS wait"
         source = f"SELECT {placeholders} FROM {wait}"  # noqa: S608  # nosec B608 - placeholders only
         params = [*values, LOCK_WAIT]
-        returning = (
-            " RETURNING set_config('lock_timeout', "
-            "(SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'), true)"
-        )
+        returning = " RETURNING set_config('lock_timeout', %s, true)"
+        params.append(_session_lock_timeout())
     table = quote(record._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) {source} ON CONFLICT DO NOTHING{returning}"
     with connection.cursor() as cursor:
@@ -188,6 +188,28 @@ def _insert_unless_taken(record: IdempotencyKey) -> bool:
     record._state.adding = False
     record._state.db = connection.alias
     return inserted
+
+
+_LOCK_TIMEOUT_ATTRIBUTE = "cliqserve_session_lock_timeout"
+
+
+@receiver(connection_created)
+def _forget_session_lock_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """A new connection may have another lock_timeout (a role or database setting changed)."""
+    setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
+
+
+def _session_lock_timeout() -> str:
+    """The session's lock_timeout — what RESET would restore, whatever SET LOCAL is in force —
+    read once per connection. pg_settings lists every setting to find it (about a millisecond
+    of server CPU): asked in every INSERT it would cost more than the round trip it saves."""
+    cached: str | None = getattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'")
+            (cached,) = cursor.fetchone()
+        setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, cached)
+    return cached
 
 
 def _replay(stored: IdempotencyKey, request_hash: str) -> HttpResponse:
