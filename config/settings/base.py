@@ -110,6 +110,13 @@ if _db["ENGINE"].endswith("postgresql"):
             "application_name": "cliqserve",
         }
     )
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        # Parameters bound by the server, and each statement prepared on its 5th use on a
+        # connection: PostgreSQL stops parsing and planning the checkout's statements on every
+        # sale (about 40 % of its CPU per sale, bench/checkout_cpu.py). Turn off behind a pooler
+        # in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or
+        # without max_prepared_statements).
+        _db["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 5})
 else:
     # SQLite is the embedded single-machine default: WAL lets readers run beside the writer
     # and IMMEDIATE transactions take the write lock up front instead of failing mid-way.

@@ -23,7 +23,9 @@ SAMPLE_PROD_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean_env = {k: v for k, v in os.environ.items() if k not in SAMPLE_PROD_ENV}
+    clean_env = {
+        k: v for k, v in os.environ.items() if k not in SAMPLE_PROD_ENV and k != "DB_PREPARED_STATEMENTS"
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -80,3 +82,22 @@ def test_production_settings_are_hardened():
         "('HTTP_X_FORWARDED_PROTO', 'https') ['rest_framework.renderers.JSONRenderer'] "
         "['https://backoffice.example.com'] ['pos.example.com']"
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [(None, "True 5"), ("true", "True 5"), ("false", "None None")],
+)
+def test_postgresql_statements_are_prepared_unless_turned_off(setting, expected):
+    probe = (
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS'];"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    env = dict(SAMPLE_PROD_ENV)
+    if setting is not None:
+        env["DB_PREPARED_STATEMENTS"] = setting
+
+    result = run_manage("shell", "--no-imports", "-c", probe, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
