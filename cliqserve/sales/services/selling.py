@@ -181,12 +181,14 @@ def _shift_with_device_and_branch(*, tenant: Tenant, actor: User, shift_id: uuid
 def _attached(model: Any, row: Any, prefix: str, columns: Sequence[str]) -> Any:
     """A `model` instance from the `<prefix>_<column>` columns of a raw row (booleans and ids
     come back raw on SQLite: converted here as Model.raw converts the row's own columns)."""
-    values = []
+    values = {}
     for column in columns:
         field = model._meta.get_field(column.removesuffix("_id"))
         value = getattr(row, f"{prefix}_{column}")
-        values.append(field.to_python(value) if value is not None else None)
-    return model.from_db(connection.alias, list(columns), values)
+        values[column] = field.to_python(value) if value is not None else None
+    # from_db() takes the values in the model's field order, whatever order the names are in.
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def _check_caller_may_sell(*, actor: User, shift: Any) -> None:

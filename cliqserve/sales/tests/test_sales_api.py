@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from cliqserve.core.tenancy import tenant_scope
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.tests.helpers import ledger_sum, level, product, receive
 from cliqserve.sales.models import Payment, Sale, SaleLine, Shift
-from cliqserve.tenants.models import Device, Tenant
+from cliqserve.sales.services import selling
+from cliqserve.tenants.models import Branch, Device, Tenant
 from conftest import client_for
 from tests.factories import TaxRateFactory
 
@@ -317,6 +320,68 @@ def test_a_deactivated_device_sells_no_more(world, cart):
     assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "shift_not_open"
     assert counts() == before
+
+
+def test_a_deactivated_branch_sells_no_more(world, cart):
+    exclusive, _, _ = cart
+    shift = open_shift(world.a)
+    Branch.objects.unscoped().filter(pk=world.a.branch.pk).update(is_active=False)
+    before = counts()
+
+    response = post_sale(world.a.cashier, sale_body(shift, (exclusive, 1)))
+
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (409, "shift_not_open")
+    assert counts() == before
+
+
+def test_the_locked_shift_carries_its_device_and_branch_as_stored(world):
+    """The shift is read with SQL written out (ADR 0003): its device and branch must come back
+    whole, with every value in its own field, on either database."""
+    shift = open_shift(world.a)
+    with tenant_scope(world.a.tenant.pk), transaction.atomic():
+        locked: Any = selling.lock_shift_for_selling(
+            tenant=world.a.tenant, actor=world.a.cashier, shift_id=shift.pk
+        )
+        device, branch = world.a.device, world.a.branch
+        assert (locked.pk, locked.status, locked.cashier_id, locked.opening_cash) == (
+            shift.pk,
+            "open",
+            world.a.cashier.pk,
+            shift.opening_cash,
+        )
+        assert (locked.device.pk, locked.device.tenant_id, locked.device.branch_id) == (
+            device.pk,
+            device.tenant_id,
+            device.branch_id,
+        )
+        assert (locked.device.code, locked.device.is_active) == (device.code, True)
+        assert (locked.branch.pk, locked.branch.tenant_id, locked.branch.code) == (
+            branch.pk,
+            branch.tenant_id,
+            branch.code,
+        )
+        assert locked.branch.is_active is True
+        assert locked.caller_assigned is True
+
+
+@pytest.mark.parametrize(
+    ("tenant_language", "printed"),
+    [("es", "Café molido"), ("en", "Ground coffee"), ("fr", "Ground coffee")],  # fr: none, first by code
+)
+def test_a_line_carries_the_name_in_the_tenants_language_else_the_first_there_is(
+    world, tenant_language, printed
+):
+    item = stocked(world.a, "NAMED", name="Ground coffee")
+    with tenant_scope(world.a.tenant.pk):
+        item.set_current_language("es")
+        item.name = "Café molido"
+        item.save()
+    Tenant.objects.filter(pk=world.a.tenant.pk).update(default_language=tenant_language)
+
+    response = post_sale(world.a.cashier, sale_body(open_shift(world.a), (item, 1)))
+
+    assert response.status_code == 201, response.json()
+    assert [line["name"] for line in response.json()["lines"]] == [printed]
 
 
 def test_another_tenants_shift_or_product_is_an_unknown_id(world, cart):
