@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from cliqserve.inventory.tests.helpers import ledger_sum, level
 from cliqserve.sales.models import Sale
 from conftest import client_for
+from tests.parallel import run_in_parallel
 
 from .helpers import D, stocked
 from .test_offline import offline_sale, shift_since, sync
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread, released at the same instant; each has its own connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_the_same_batch_uploaded_twice_at_once_records_every_sale_once(world):
@@ -53,7 +30,7 @@ def test_the_same_batch_uploaded_twice_at_once_records_every_sale_once(world):
     for client in clients:  # warm up: the first request of a client pays for imports and caches
         assert client.get(reverse("sale-list")).status_code == 200
 
-    responses = run_together([partial(sync, client, a.device, *batch) for client in clients])
+    responses = run_in_parallel([partial(sync, client, a.device, *batch) for client in clients])
 
     assert [response.status_code for response in responses] == [200, 200]
     answers = [response.json()["results"] for response in responses]

@@ -3,20 +3,18 @@ that counts every sale that committed on its shift and no other."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from cliqserve.sales.models import CashMovement, Payment, Sale, Shift
 from conftest import client_for
+from tests.parallel import outcome, run_in_parallel
 
 from .helpers import keyed, open_shift, sale_body, stocked
 
@@ -24,35 +22,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SHIFTS = "/api/v1/shifts/"
 SALES = "/api/v1/sales/"
-
-
-def run_in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread (own connection), all released at the same instant.
-    A call that raises leaves its exception as its result."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001  # the test asserts on what each worker raised
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
-
-
-def outcome(response: Any) -> tuple[int, str | None]:
-    errors = response.json().get("errors")
-    return response.status_code, errors[0]["code"] if errors else None
 
 
 def warm(client: Any) -> Any:
