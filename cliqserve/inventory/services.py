@@ -1,7 +1,9 @@
 """Writes to stock: receipts, adjustments, the decrement other apps call, transfers, reorder
 levels and low-stock notices. Each is one transaction (the low-stock notice, two short ones).
 
-Every change of stock goes through `_apply_changes`, which
+Every change of stock goes through `_apply_changes` (a sale's decrement that may not go
+negative goes, on PostgreSQL, through `_guarded_decrement`: the same rules and lock order, with
+no rows to create and the lock and update in one statement), which
   1. creates the missing `StockLevel` rows (INSERT ... ON CONFLICT DO NOTHING), in key order;
   2. locks the affected rows with SELECT ... FOR UPDATE ORDER BY product_id, branch_id;
   3. applies the changes to the locked rows, and appends one `StockMovement` per change.
@@ -52,6 +54,8 @@ Status = StockTransfer.Status
 
 # quantity_field() holds 14 digits, 3 of them decimals: a level must stay below this.
 MAX_QUANTITY = Decimal(10) ** (14 - QUANTITY_PLACES)
+# The lowest quantity a level's column can hold.
+_LOWEST_QUANTITY = -(MAX_QUANTITY - Decimal(1).scaleb(-QUANTITY_PLACES))
 # Kinds another app may record through stock_decrement().
 DECREMENT_KINDS = frozenset({Kind.SALE, Kind.ADJUSTMENT})
 # Kinds another app may record through stock_return().
@@ -155,7 +159,12 @@ def _guarded_decrement(
     wanted: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     for change in changes:
         wanted[change.product.pk] -= change.delta
+        if wanted[change.product.pk] >= MAX_QUANTITY:  # more than any level can ever hold
+            raise _beyond_records(change)
     left = _take(tenant=tenant, branch=branch, wanted=wanted)
+    for change in changes:
+        if left.get(change.product.pk, (None,))[0] == _LOWEST_QUANTITY:  # floored: see _take
+            raise _beyond_records(change)
     on_hand = {product_id: quantity + wanted[product_id] for product_id, (quantity, _) in left.items()}
     if shortages := _shortages(changes, on_hand=on_hand):
         raise InsufficientStock(shortages)
@@ -175,6 +184,13 @@ def _guarded_decrement(
     return StockMovement.objects.bulk_create(movements)
 
 
+def _beyond_records(change: _Change) -> InvalidInput:
+    return InvalidInput(
+        _("This would take stock beyond what can be recorded."),
+        pointer=change.field_pointer(change.quantity_field),
+    )
+
+
 def _take(
     *, tenant: Tenant, branch: Branch, wanted: dict[uuid.UUID, Decimal]
 ) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
@@ -183,7 +199,9 @@ def _take(
     in product order, as every other stock write does, so none deadlocks with it. The UPDATE
     tests nothing but the row's identity: a row changed since the statement began is updated
     in its latest committed version (READ COMMITTED re-evaluates it), whereas a test such as
-    `quantity >= wanted` would be judged on the version the statement first saw."""
+    `quantity >= wanted` would be judged on the version the statement first saw. A level
+    already far below zero (offline sales) is kept from overflowing its column: what is left is
+    floored at the lowest value it can hold, which the caller refuses as out of range."""
     table = StockLevel._meta.db_table
     rows = ", ".join(["(%s::uuid, %s::numeric)"] * len(wanted))
     # Table name from the model, placeholders only; every value is a bound parameter.
@@ -197,13 +215,13 @@ def _take(
             FOR UPDATE
         )
         UPDATE {table} AS level
-        SET quantity = level.quantity - wanted.quantity, updated_at = %s
+        SET quantity = GREATEST(level.quantity - wanted.quantity, %s), updated_at = %s
         FROM wanted
         WHERE level.id IN (SELECT id FROM locked) AND level.product_id = wanted.product_id
         RETURNING level.product_id, level.quantity, level.average_cost
     """  # noqa: S608  # nosec B608
     params: list[Any] = [value for item in sorted(wanted.items()) for value in item]
-    params += [tenant.pk, branch.pk, timezone.now()]
+    params += [tenant.pk, branch.pk, _LOWEST_QUANTITY, timezone.now()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {product_id: (quantity, cost) for product_id, quantity, cost in cursor.fetchall()}

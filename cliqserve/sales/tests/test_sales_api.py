@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cliqserve.core.tenancy import tenant_scope
-from cliqserve.inventory.models import StockMovement
+from cliqserve.inventory.models import StockLevel, StockMovement
 from cliqserve.inventory.tests.helpers import ledger_sum, level, product, receive
 from cliqserve.sales.models import Payment, Sale, SaleLine, Shift
 from cliqserve.sales.services import selling
@@ -382,6 +382,28 @@ def test_a_line_carries_the_name_in_the_tenants_language_else_the_first_there_is
 
     assert response.status_code == 201, response.json()
     assert [line["name"] for line in response.json()["lines"]] == [printed]
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "lines", "pointer"),
+    [
+        (None, ["60000000000", "60000000000"], "/lines/1/quantity"),  # the cart alone overflows
+        ("-90000000000", ["50000000000"], "/lines/0/quantity"),  # a level far below zero
+    ],
+)
+def test_stock_beyond_what_a_level_can_record_is_400_not_a_crash(world, on_hand, lines, pointer):
+    freebie = stocked(world.a, "FREEBIE", price=D("0.00"))  # free: only the stock can overflow
+    if on_hand is not None:  # as offline sales of absurd quantities could leave it
+        StockLevel.objects.unscoped().filter(product=freebie).update(quantity=D(on_hand))
+    before = counts()
+    body = sale_body(open_shift(world.a), *((freebie, quantity) for quantity in lines), pay="1.00")
+
+    response = post_sale(world.a.tenant_admin, body)
+
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert (error["code"], error["source"]["pointer"]) == ("validation_error", pointer)
+    assert counts() == before
 
 
 def test_another_tenants_shift_or_product_is_an_unknown_id(world, cart):
