@@ -194,22 +194,26 @@ _LOCK_TIMEOUT_ATTRIBUTE = "cliqserve_session_lock_timeout"
 
 
 @receiver(connection_created)
-def _forget_session_lock_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """A new connection may have another lock_timeout (a role or database setting changed)."""
-    setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
+def _remember_session_lock_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Read the session's lock_timeout — what RESET would restore — once, as each PostgreSQL
+    connection opens (a role or database setting may differ between connections).
+    pg_settings lists every setting to find it, about a millisecond of server CPU: asked in
+    every claim, it would cost more than the round trip it saves. Read here rather than on
+    first use, so no request's statements include it."""
+    if connection.vendor == "postgresql":
+        setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, _read_session_lock_timeout(connection))
 
 
 def _session_lock_timeout() -> str:
-    """The session's lock_timeout — what RESET would restore, whatever SET LOCAL is in force —
-    read once per connection. pg_settings lists every setting to find it (about a millisecond
-    of server CPU): asked in every INSERT it would cost more than the round trip it saves."""
-    cached: str | None = getattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
-    if cached is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'")
-            (cached,) = cursor.fetchone()
-        setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, cached)
-    return cached
+    value: str | None = getattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
+    return value if value is not None else _read_session_lock_timeout(connection)
+
+
+def _read_session_lock_timeout(database: Any) -> str:
+    with database.cursor() as cursor:
+        cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'")
+        (value,) = cursor.fetchone()
+    return str(value)
 
 
 def _replay(stored: IdempotencyKey, request_hash: str) -> HttpResponse:
