@@ -95,6 +95,14 @@ def idempotent(
     return _as_stored(response, record.response_body)
 
 
+def idempotent_when_keyed(request: Request, handler: Callable[[], Response]) -> HttpResponse:
+    """For writes where the key is optional: exactly once per key when the client sends one
+    (`idempotent`), a plain run when it does not."""
+    if HEADER in request.headers:
+        return idempotent(request, handler)
+    return handler()
+
+
 def status_is_success(status_code: int) -> bool:
     return 200 <= status_code < 300
 

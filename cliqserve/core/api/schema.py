@@ -3,9 +3,36 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from ..idempotency import HEADER
 from .serializers import ErrorSerializer
+
+# The Idempotency-Key header (cliqserve/core/idempotency.py) as the schema documents it.
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="1 to 255 printable ASCII characters, unique per intended write. The same key with "
+    "the same body answers the first answer again (header `Idempotent-Replayed: true`) and writes "
+    "nothing; a failed attempt is not stored, so the key may be retried. Kept at least 7 days.",
+)
+OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional. When sent (1 to 255 printable ASCII characters), the write happens exactly "
+    "once: the same key with the same body answers the first answer again (header "
+    "`Idempotent-Replayed: true`) and writes nothing. Kept at least 7 days.",
+)
+KEY_IN_USE = "`idempotency_key_in_use`: the first request with this key is still running; retry."
+KEY_REUSED = OpenApiResponse(
+    ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
+)
 
 
 class AutoSchema(SpectacularAutoSchema):

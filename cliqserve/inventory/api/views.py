@@ -6,14 +6,14 @@ from django.db import models
 from django.db.models import F, QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cliqserve.accounts.roles import TENANT_ROLES, Role
+from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet, ServiceModelViewSet
@@ -38,26 +38,14 @@ INSUFFICIENT_STOCK = OpenApiResponse(
 WRONG_STATE = OpenApiResponse(
     ErrorSerializer, description="`conflict`: the transfer's status does not allow it."
 )
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="1 to 255 printable ASCII characters, unique per intended write. The same key with "
-    "the same body answers the first answer again (header `Idempotent-Replayed: true`) and writes "
-    "nothing; a failed attempt is not stored, so the key may be retried. Kept at least 7 days.",
-)
 IDEMPOTENCY_RESPONSES: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(
         ErrorSerializer,
         description="`validation_error`: a field is invalid (named in `source.pointer`); "
         "`idempotency_key_required`: the `Idempotency-Key` header is missing or malformed.",
     ),
-    422: OpenApiResponse(
-        ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
-    ),
+    422: KEY_REUSED,
 }
-KEY_IN_USE = "`idempotency_key_in_use`: the first request with this key is still running; retry."
 SEND_REFUSED = OpenApiResponse(
     ErrorSerializer,
     description="`conflict`: the transfer is not a draft; `insufficient_stock`: a line would take the "

@@ -10,18 +10,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cliqserve.accounts.roles import TENANT_ROLES, Role
+from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED, OPTIONAL_IDEMPOTENCY_KEY
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
-from cliqserve.core.idempotency import HEADER, idempotent
-from cliqserve.inventory.api.views import IDEMPOTENCY_KEY, KEY_IN_USE
+from cliqserve.core.idempotency import idempotent, idempotent_when_keyed
 
 from .. import selectors
 from ..models import Sale
@@ -47,9 +46,7 @@ REFUND_REFUSED: dict[int, OpenApiResponse] = {
         "back but no shift of the sale's branch is open (or the named one is closed); `conflict`: "
         f"the sale was voided; {KEY_IN_USE}",
     ),
-    422: OpenApiResponse(
-        ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
-    ),
+    422: KEY_REUSED,
 }
 VOID_REFUSED: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(
@@ -66,18 +63,8 @@ VOID_REFUSED: dict[int, OpenApiResponse] = {
         description="`shift_not_open`: the sale's shift is closed (refund it instead); `conflict`: the "
         f"sale is already voided or has refunds; {KEY_IN_USE}",
     ),
-    422: OpenApiResponse(
-        ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
-    ),
+    422: KEY_REUSED,
 }
-OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Optional. When given, a retry with the same key and body answers the first "
-    "answer again (header `Idempotent-Replayed: true`) instead of `409 conflict`.",
-)
 
 
 class SaleChildViewSet(PolicyViewSet):
@@ -159,9 +146,7 @@ class SaleVoidViewSet(SaleChildViewSet):
     )
     def void(self, request: Request, sale_id: str) -> HttpResponse:
         sale = self.sale()
-        if HEADER in request.headers:
-            return idempotent(request, lambda: self._void(sale))
-        return self._void(sale)
+        return idempotent_when_keyed(request, lambda: self._void(sale))
 
     def _void(self, sale: Sale) -> Response:
         serializer = VoidSerializer(data=self.request.data)

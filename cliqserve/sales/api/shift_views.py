@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cliqserve.accounts.roles import TENANT_ROLES
+from cliqserve.core.api.schema import KEY_IN_USE, KEY_REUSED, OPTIONAL_IDEMPOTENCY_KEY
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet
-from cliqserve.core.idempotency import HEADER, idempotent
-from cliqserve.inventory.api.views import KEY_IN_USE
+from cliqserve.core.idempotency import idempotent_when_keyed
 
 from .. import selectors
 from ..models import Shift
@@ -31,19 +29,7 @@ from .shift_serializers import (
     ShiftSerializer,
 )
 
-OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Optional. When sent (1 to 255 printable ASCII characters), the write happens exactly "
-    "once: the same key with the same body answers the first answer again (header "
-    "`Idempotent-Replayed: true`) and writes nothing. Kept at least 7 days.",
-)
 KEY_MALFORMED = "`idempotency_key_required`: the `Idempotency-Key` header was sent but is malformed."
-KEY_REUSED = OpenApiResponse(
-    ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
-)
 NOT_OPEN = f"`shift_not_open`: the shift is closed. {KEY_IN_USE}"
 DRAWER_REFUSED = OpenApiResponse(
     ErrorSerializer,
@@ -82,12 +68,6 @@ class ShiftViewSet(ReadOnlyPolicyViewSet):
             context["currency"] = self.tenant.currency
         return context
 
-    def _exactly_once(self, handler: Callable[[], Response]) -> HttpResponse:
-        """With an `Idempotency-Key` the write happens once per key; without one it just runs."""
-        if HEADER in self.request.headers:
-            return idempotent(self.request, handler)
-        return handler()
-
     def _validated(self, serializer_class: type[Any]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -120,7 +100,7 @@ class ShiftViewSet(ReadOnlyPolicyViewSet):
     )
     def create(self, request: Request) -> HttpResponse:
         """Open a shift on a device; the caller becomes its cashier."""
-        return self._exactly_once(self._open)
+        return idempotent_when_keyed(self.request, self._open)
 
     def _open(self) -> Response:
         data = self._validated(ShiftOpenSerializer)
@@ -170,7 +150,7 @@ class ShiftViewSet(ReadOnlyPolicyViewSet):
     def cash_movements(self, request: Request, pk: str | None = None) -> HttpResponse:
         if request.method == "GET":
             return self._movements()
-        return self._exactly_once(self._pay)
+        return idempotent_when_keyed(self.request, self._pay)
 
     def _movements(self) -> Response:
         movements = selectors.cash_movement_list(tenant=self.tenant, shift=self.get_object())
@@ -207,7 +187,7 @@ class ShiftViewSet(ReadOnlyPolicyViewSet):
     def close(self, request: Request, pk: str | None = None) -> HttpResponse:
         """Close the open shift with the cash counted in the drawer. Waits for the sales in flight
         on the shift; later sales get `shift_not_open`. The answer is the shift's Z report."""
-        return self._exactly_once(self._close)
+        return idempotent_when_keyed(self.request, self._close)
 
     def _close(self) -> Response:
         data = self._validated(ShiftCloseSerializer)

@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cliqserve.accounts.roles import TENANT_ROLES
+from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet
 from cliqserve.core.idempotency import idempotent
-from cliqserve.inventory.api.views import IDEMPOTENCY_KEY, KEY_IN_USE
 
 from .. import selectors
 from ..models import Sale
@@ -38,9 +38,7 @@ SALE_REFUSED: dict[int, OpenApiResponse] = {
         description="`insufficient_stock`: lines would take stock below zero (each named in "
         f"`meta.shortages`); `shift_not_open`: the shift is closed or its device deactivated; {KEY_IN_USE}",
     ),
-    422: OpenApiResponse(
-        ErrorSerializer, description="`idempotency_key_reused`: this key was used with another body."
-    ),
+    422: KEY_REUSED,
 }
 
 

@@ -36,14 +36,13 @@ from django.utils.translation import gettext as _
 from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_cost, quantize_money, quantize_quantity
-from cliqserve.core.validators import currency_decimal_places
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import ReceiptLine, stock_return
 
 from .. import metrics
 from ..errors import RefundExceedsSale, ShiftNotOpen
 from ..models import Payment, PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
-from .selling import PaymentInput
+from .selling import PaymentInput, checked_payment_amount
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -336,19 +335,8 @@ def _refund_payments(
 
 
 def _payment_row(tenant: Tenant, payment: PaymentInput, index: int, currency: str) -> RefundPayment:
-    pointer = f"/payments/{index}"
-    if payment.method not in PaymentMethod.values:
-        raise InvalidInput(_("Unknown payment method."), pointer=f"{pointer}/method")
-    places = currency_decimal_places(currency)
-    if payment.amount <= 0 or payment.amount != payment.amount.quantize(Decimal(1).scaleb(-places)):
-        raise InvalidInput(
-            _("Must be a positive amount in %(currency)s (%(places)s decimals at most).")
-            % {"currency": currency, "places": places},
-            pointer=f"{pointer}/amount",
-        )
-    return RefundPayment(
-        tenant=tenant, method=payment.method, amount=payment.amount, reference=payment.reference
-    )
+    amount = checked_payment_amount(payment=payment, index=index, currency=currency)
+    return RefundPayment(tenant=tenant, method=payment.method, amount=amount, reference=payment.reference)
 
 
 def _balances(*, tenant: Tenant, sale: Sale) -> dict[str, Decimal]:

@@ -367,23 +367,25 @@ def settle(*, tenant: Tenant, total: Decimal, payments: Sequence[PaymentInput]) 
 
 
 def _payment_row(tenant: Tenant, payment: PaymentInput, index: int) -> Payment:
+    amount = checked_payment_amount(payment=payment, index=index, currency=tenant.currency)
+    return Payment(tenant=tenant, method=payment.method, amount=amount, reference=payment.reference)
+
+
+def checked_payment_amount(*, payment: PaymentInput, index: int, currency: str) -> Decimal:
+    """The amount of request payment `index`, in `currency`'s places ("11.490" in, 11.49 USD
+    out), once its method is known and the amount positive with no finer decimals than the
+    currency has. Refunds pay out under the same rule."""
     pointer = f"/payments/{index}"
     if payment.method not in PaymentMethod.values:
         raise InvalidInput(_("Unknown payment method."), pointer=f"{pointer}/method")
-    amount = payment.amount
-    places = currency_decimal_places(tenant.currency)
-    if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-places)):
+    places = currency_decimal_places(currency)
+    if payment.amount <= 0 or payment.amount != payment.amount.quantize(Decimal(1).scaleb(-places)):
         raise InvalidInput(
             _("Must be a positive amount in %(currency)s (%(places)s decimals at most).")
-            % {"currency": tenant.currency, "places": places},
+            % {"currency": currency, "places": places},
             pointer=f"{pointer}/amount",
         )
-    return Payment(
-        tenant=tenant,
-        method=payment.method,
-        amount=quantize_money(amount, tenant.currency),  # "11.490" in, 11.49 USD kept
-        reference=payment.reference,
-    )
+    return quantize_money(payment.amount, currency)
 
 
 # --- Recording ------------------------------------------------------------------------------------
