@@ -1,29 +1,8 @@
-"""The four roles, their order, and who may grant which."""
+"""Deprecated home of the roles: they moved to `cliqserve.core.roles`.
 
-from __future__ import annotations
+Kept only while parallel branches still import this path; removed once they have merged.
+"""
 
-from django.db import models
+from cliqserve.core.roles import ALL_ROLES, ASSIGNABLE_ROLES, BRANCH_ROLES, TENANT_ROLES, Role
 
-
-class Role(models.TextChoices):
-    PLATFORM_OWNER = "platform_owner", "Platform owner"
-    TENANT_ADMIN = "tenant_admin", "Tenant admin"
-    BRANCH_MANAGER = "branch_manager", "Branch manager"
-    CASHIER = "cashier", "Cashier"
-
-
-# Roles that live inside a branch: the user row must name one.
-BRANCH_ROLES = frozenset({Role.BRANCH_MANAGER, Role.CASHIER})
-
-# Who may create (or move someone into) which role. Nobody grants a role at or above their own,
-# except that the platform owner creates the tenant admins; platform owners come only from the
-# `create_platform_owner` command.
-ASSIGNABLE_ROLES: dict[str, frozenset[str]] = {
-    Role.PLATFORM_OWNER: frozenset({Role.TENANT_ADMIN}),
-    Role.TENANT_ADMIN: frozenset({Role.BRANCH_MANAGER, Role.CASHIER}),
-    Role.BRANCH_MANAGER: frozenset({Role.CASHIER}),
-    Role.CASHIER: frozenset(),
-}
-
-ALL_ROLES = frozenset(Role)
-TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.BRANCH_MANAGER, Role.CASHIER})
+__all__ = ["ALL_ROLES", "ASSIGNABLE_ROLES", "BRANCH_ROLES", "TENANT_ROLES", "Role"]

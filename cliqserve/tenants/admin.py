@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 
-from cliqserve.accounts.roles import BRANCH_ROLES
+from cliqserve.core.roles import BRANCH_ROLES
 from cliqserve.core.tenancy import TenantScopedManager, tenant_scope
 
 from .models import Branch, Device, DeviceAssignment, Tenant

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
-from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import BRANCH_ROLES, Role
+from cliqserve.core.roles import BRANCH_ROLES, Role
 
 from .models import Branch, Device, Tenant
+
+if TYPE_CHECKING:
+    # Type only: accounts sits above tenants and is never imported at run time.
+    from cliqserve.accounts.models import User
 
 
 def tenant_list(*, actor: User) -> QuerySet[Tenant]:

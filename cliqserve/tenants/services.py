@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import BRANCH_ROLES, Role
 from cliqserve.core.errors import InvalidInput, NotPermitted
+from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
 from cliqserve.core.services import assign_fields, unique_field, validate_model
 
 from .models import Branch, Device, DeviceAssignment, Tenant
+
+if TYPE_CHECKING:
+    # Type only: accounts sits above tenants and is never imported at run time.
+    from cliqserve.accounts.models import User
 
 # The business's own settings, which its tenant admin may change too. Identity (name, slug),
 # currency (history is recorded in it) and activation stay with the platform owner.

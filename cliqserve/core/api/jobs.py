@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cliqserve.accounts.roles import TENANT_ROLES, Role
+from cliqserve.core.roles import TENANT_ROLES, Role
 
 from ..models import Job
 from .viewsets import ReadOnlyPolicyViewSet

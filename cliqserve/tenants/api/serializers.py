@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from cliqserve.accounts.models import User
 from cliqserve.core.api.serializers import StrictModelSerializer
 from cliqserve.core.tenancy import current_tenant_id
 
 from ..models import Branch, Device, Tenant
+
+if TYPE_CHECKING:
+    # Type only: accounts sits above tenants; at run time the user model comes from settings.
+    from cliqserve.accounts.models import User  # noqa: F401  (named in a quoted type argument)
 
 
 class TenantSerializer(StrictModelSerializer):
@@ -39,12 +43,13 @@ class BranchSerializer(StrictModelSerializer):
         read_only_fields: ClassVar = ["id", "created_at", "updated_at"]
 
 
-class TenantUserField(serializers.PrimaryKeyRelatedField[User]):
+class TenantUserField(serializers.PrimaryKeyRelatedField["User"]):
     """A user id of the caller's own tenant; any other id is 'does not exist'."""
 
     def get_queryset(self) -> Any:
         tenant_id = current_tenant_id()
-        return User.objects.filter(tenant__pk=tenant_id) if tenant_id else User.objects.none()
+        users = get_user_model()._default_manager
+        return users.filter(tenant__pk=tenant_id) if tenant_id else users.none()
 
 
 class DeviceSerializer(StrictModelSerializer):

@@ -5,8 +5,8 @@ from typing import Any, ClassVar
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
-from cliqserve.accounts.roles import ALL_ROLES, TENANT_ROLES, Role
 from cliqserve.core.api.viewsets import ServiceModelViewSet
+from cliqserve.core.roles import ALL_ROLES, TENANT_ROLES, Role
 
 from .. import selectors, services
 from ..models import Branch, Device, Tenant

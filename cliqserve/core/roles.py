@@ -1,0 +1,33 @@
+"""The four roles, their order, and who may grant which.
+
+They live in core, below every domain, so that any layer (tenants, the API base classes, every
+domain's policies) can name them without importing accounts.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PLATFORM_OWNER = "platform_owner", "Platform owner"
+    TENANT_ADMIN = "tenant_admin", "Tenant admin"
+    BRANCH_MANAGER = "branch_manager", "Branch manager"
+    CASHIER = "cashier", "Cashier"
+
+
+# Roles that live inside a branch: the user row must name one.
+BRANCH_ROLES = frozenset({Role.BRANCH_MANAGER, Role.CASHIER})
+
+# Who may create (or move someone into) which role. Nobody grants a role at or above their own,
+# except that the platform owner creates the tenant admins; platform owners come only from the
+# `create_platform_owner` command.
+ASSIGNABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.PLATFORM_OWNER: frozenset({Role.TENANT_ADMIN}),
+    Role.TENANT_ADMIN: frozenset({Role.BRANCH_MANAGER, Role.CASHIER}),
+    Role.BRANCH_MANAGER: frozenset({Role.CASHIER}),
+    Role.CASHIER: frozenset(),
+}
+
+ALL_ROLES = frozenset(Role)
+TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.BRANCH_MANAGER, Role.CASHIER})
