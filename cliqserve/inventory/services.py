@@ -1,5 +1,6 @@
 """Writes to stock: receipts, adjustments, the decrement other apps call, transfers, reorder
-levels and low-stock notices. Each is one transaction (the low-stock notice, two short ones).
+levels and low-stock notices. Each is one transaction (the low-stock notice, two short ones,
+its email sent afterwards through the outbox).
 
 Every change of stock goes through `_apply_changes` (a sale's decrement that may not go
 negative goes, on PostgreSQL, through `_guarded_decrement`: the same rules and lock order, with
@@ -15,17 +16,20 @@ every transfer operation takes that first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -33,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import Role
+from cliqserve.core import outbox
 from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import QUANTITY_PLACES, quantize_cost, quantize_quantity
 from cliqserve.core.services import refuse_unknown_fields
@@ -45,6 +50,7 @@ from .selectors import TRANSFER_LINE_ORDER
 
 if TYPE_CHECKING:
     from cliqserve.catalog.models import Product
+    from cliqserve.core.models import OutboxMessage
     from cliqserve.tenants.models import Branch, Tenant
 
 logger = logging.getLogger("cliqserve.inventory")
@@ -794,12 +800,18 @@ def _low_stock_email(tenant: Tenant, levels: Sequence[StockLevel]) -> tuple[str,
     return subject, "\n".join(rows) + "\n"
 
 
-def low_stock_notify(*, tenant: Tenant) -> int:
-    """Email the tenant's active admins once about each level that has fallen to or below its
-    reorder level since the last notice; log one line per level. Returns how many were new.
+LOW_STOCK_MAIL = "inventory.low_stock_mail"
 
-    The email goes out inside the transaction that marks the levels notified: if sending
-    fails, nothing is marked and the next run tries again (a notice may repeat, never vanish).
+
+def low_stock_notify(*, tenant: Tenant) -> int:
+    """Mark each level that has fallen to or below its reorder level since the last notice,
+    log one line per level, and queue one email about them to the tenant's active admins.
+    Returns how many levels were newly marked.
+
+    The marks and the queued email (an outbox message) commit together, in one short
+    transaction: the email goes out after it (`low_stock_mail_send`), so no stock row is
+    locked while a mail server takes its time, and a failing mail server is retried by the
+    outbox without marking the levels again (each dip is notified once).
     """
     _clear_recovered_notices(tenant)
     with transaction.atomic():
@@ -818,26 +830,59 @@ def low_stock_notify(*, tenant: Tenant) -> int:
         if not levels:
             return 0
         for level in levels:
-            logger.info(
-                "low stock",
-                extra={
-                    "event": "low_stock",
-                    "tenant_id": str(tenant.pk),
-                    "branch_id": str(level.branch_id),
-                    "product_id": str(level.product_id),
-                    "quantity": str(level.quantity),
-                    "reorder_level": str(level.reorder_level),
-                },
-            )
-        recipients = list(
-            User.objects.filter(tenant=tenant, role=Role.TENANT_ADMIN, is_active=True)
-            .order_by("email")
-            .values_list("email", flat=True)
-        )
-        if recipients:
-            subject, body = _low_stock_email(tenant, levels)
-            send_mail(subject, body, None, recipients)
+            _log_low_stock(tenant, level)
+        now = timezone.now()
         StockLevel.objects.filter(tenant=tenant, id__in=[level.pk for level in levels]).update(
-            low_stock_notified_at=timezone.now()
+            low_stock_notified_at=now
+        )
+        subject, body = _low_stock_email(tenant, levels)
+        outbox.enqueue(
+            topic=LOW_STOCK_MAIL,
+            tenant_id=tenant.pk,
+            payload={"subject": subject, "body": body},
+            key=_low_stock_key(levels, now),
         )
         return len(levels)
+
+
+def _log_low_stock(tenant: Tenant, level: StockLevel) -> None:
+    logger.info(
+        "low stock",
+        extra={
+            "event": "low_stock",
+            "tenant_id": str(tenant.pk),
+            "branch_id": str(level.branch_id),
+            "product_id": str(level.product_id),
+            "quantity": str(level.quantity),
+            "reorder_level": str(level.reorder_level),
+        },
+    )
+
+
+def _low_stock_key(levels: Sequence[StockLevel], marked_at: datetime) -> str:
+    """The notice's identity: these levels, marked at that moment. Two runs at once mark
+    disjoint levels (SKIP LOCKED), so their keys differ even at the same instant."""
+    digest = hashlib.sha256()
+    for level_id in sorted(str(level.pk) for level in levels):
+        digest.update(level_id.encode())
+    return f"low-stock:{marked_at.isoformat()}:{digest.hexdigest()[:32]}"
+
+
+def low_stock_mail_send(message: OutboxMessage) -> None:
+    """Outbox handler of LOW_STOCK_MAIL: email the notice to the tenant's active admins, as they
+    are when it goes out (none: nothing to send). A repeat delivery carries the same Message-ID,
+    derived from the outbox message, so mail clients can show it once."""
+    recipients = list(
+        User.objects.filter(tenant_id=message.tenant_id, role=Role.TENANT_ADMIN, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        logger.info("low stock notice has no recipients", extra={"tenant_id": str(message.tenant_id)})
+        return
+    EmailMessage(
+        subject=message.payload["subject"],
+        body=message.payload["body"],
+        to=recipients,
+        headers={"Message-ID": f"<outbox.{message.pk}@{DNS_NAME}>"},
+    ).send()
