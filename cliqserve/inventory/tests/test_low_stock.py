@@ -67,6 +67,10 @@ def test_a_level_that_falls_to_its_reorder_level_is_notified_once(notify_low_sto
     assert world.a.branch.code in email.body
     assert "3.000 in stock, reorder level 3.000" in email.body
     assert "Tenant A" in email.subject
+    [message] = OutboxMessage.objects.unscoped().filter(tenant=world.a.tenant)
+    assert message.state == "sent"
+    # A repeated delivery (at least once) carries the same Message-ID, so clients show it once.
+    assert email.extra_headers["Message-ID"].startswith(f"<outbox.{message.pk}@")
     lines = [r for r in json_logs.records if r.get("event") == "low_stock"]
     assert [(r["tenant_id"], r["branch_id"], r["product_id"], r["quantity"]) for r in lines] == [
         (str(world.a.tenant.pk), str(world.a.branch.pk), str(stock.product_id), "3.000")
