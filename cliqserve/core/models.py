@@ -1,4 +1,4 @@
-"""Core rows: background jobs that clients follow, and idempotency keys."""
+"""Core rows: background jobs that clients follow, idempotency keys and the outbox."""
 
 from __future__ import annotations
 
@@ -72,3 +72,46 @@ class IdempotencyKey(TenantOwnedModel):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["tenant", "actor", "scope", "key"], name="idempotency_key_unique")
         ]
+
+
+class OutboxMessage(TenantOwnedModel):
+    """A side effect (an e-mail, later a webhook or an export) promised by a business write.
+
+    Inserted in the business transaction (cliqserve/core/outbox/), so it exists exactly when the
+    write committed; delivered afterwards, outside that transaction, at least once. States and
+    retries: docs/adr/0004-transactional-outbox.md.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"  # waiting for its first try, a retry, or a worker's lease to lapse
+        SENT = "sent"  # its handler returned; purged after OUTBOX_SENT_RETENTION_DAYS
+        DEAD = "dead"  # OUTBOX_MAX_ATTEMPTS tries failed; kept OUTBOX_DEAD_RETENTION_DAYS
+
+    topic = models.CharField(max_length=100, help_text="Names the handler, e.g. inventory.low_stock_mail.")
+    key = models.CharField(max_length=255, help_text="Deduplicates: one message per (tenant, topic, key).")
+    payload = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When a pending message may next be claimed: now at first, then the end of a worker's
+    # lease or of a retry's backoff.
+    available_at = models.DateTimeField()
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "topic", "key"], name="outbox_message_unique_key")
+        ]
+        indexes: ClassVar = [
+            # The drain: pending messages that are due, oldest first.
+            models.Index(
+                fields=["available_at"],
+                condition=models.Q(state="pending"),
+                name="outbox_pending_due",
+            ),
+            # The purge of sent messages past their retention (dead ones go by created_at).
+            models.Index(fields=["sent_at"], condition=models.Q(state="sent"), name="outbox_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.key} ({self.state})"

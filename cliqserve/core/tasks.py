@@ -1,4 +1,5 @@
-"""Dispatching Celery tasks safely from inside a database transaction; core's periodic tasks."""
+"""Dispatching Celery tasks safely from inside a database transaction; core's periodic tasks
+and the outbox's drains."""
 
 from __future__ import annotations
 
@@ -27,3 +28,28 @@ def purge_idempotency_keys() -> int:
     from .idempotency import purge_expired_keys
 
     return purge_expired_keys()
+
+
+@shared_task(name="cliqserve.core.tasks.drain_outbox", acks_late=True)
+def drain_outbox(message_id: str | None = None) -> int:
+    """Deliver one outbox message (sent on its transaction's commit), or every due one.
+
+    No Celery retries or countdowns: a failed delivery is rescheduled on the outbox row itself
+    (`available_at`), which survives the broker; a long countdown would not (Redis redelivers
+    an unacknowledged task after its visibility timeout).
+    """
+    from . import outbox  # imported here, like purge_idempotency_keys's: models load first
+
+    return outbox.drain(message_id=message_id)
+
+
+@shared_task(name="cliqserve.core.tasks.sweep_outbox", acks_late=True)
+def sweep_outbox() -> int:
+    """Beat, every minute: deliver every due outbox message the on-commit drains did not (the
+    broker was down, a worker died, a retry came due), then purge old ones. Returns how many
+    messages were tried."""
+    from . import outbox
+
+    tried = outbox.drain()
+    outbox.purge()
+    return tried

@@ -16,11 +16,12 @@ logger = logging.getLogger("cliqserve.inventory")
 
 @shared_task(name="cliqserve.inventory.tasks.notify_low_stock")
 def notify_low_stock() -> int:
-    """Notify each active tenant's admins of levels newly at or below their reorder level.
+    """Mark each active tenant's levels newly at or below their reorder level and queue the
+    email to its admins (sent by the outbox once the marks commit).
 
-    Runs from beat (LOW_STOCK_CHECK_MINUTES). One tenant's failure (a mail server refusing,
-    say) is logged and leaves that tenant's levels un-notified for the next run; the other
-    tenants are still served. Returns how many levels were notified.
+    Runs from beat (LOW_STOCK_CHECK_MINUTES). One tenant's failure is logged and leaves that
+    tenant's levels un-notified for the next run; the other tenants are still served. A mail
+    server's failure is the outbox's to retry. Returns how many levels were notified.
     """
     notified = 0
     for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):

@@ -178,6 +178,15 @@ CELERY_TIMEZONE = "UTC"
 LOW_STOCK_CHECK_MINUTES = env.int("LOW_STOCK_CHECK_MINUTES", default=15)
 # Days an Idempotency-Key (and the answer it replays) is kept; the API contract promises 7.
 IDEMPOTENCY_KEY_RETENTION_DAYS = max(7, env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7))
+# The transactional outbox (cliqserve/core/outbox/, docs/adr/0004): tries before a message is
+# dead; the first retry's wait, doubled each time up to the cap; how long a claimed message is
+# left to its worker (longer than a task may run); how long sent and dead messages are kept.
+OUTBOX_MAX_ATTEMPTS = max(1, env.int("OUTBOX_MAX_ATTEMPTS", default=8))
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_LEASE_SECONDS = CELERY_TASK_TIME_LIMIT + 60
+OUTBOX_SENT_RETENTION_DAYS = env.int("OUTBOX_SENT_RETENTION_DAYS", default=7)
+OUTBOX_DEAD_RETENTION_DAYS = env.int("OUTBOX_DEAD_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "inventory-notify-low-stock": {
         "task": "cliqserve.inventory.tasks.notify_low_stock",
@@ -186,6 +195,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "core-purge-idempotency-keys": {
         "task": "cliqserve.core.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
+    },
+    "core-sweep-outbox": {
+        "task": "cliqserve.core.tasks.sweep_outbox",
+        "schedule": timedelta(minutes=1),
     },
 }
 # Outgoing email (low-stock notices): django-environ URL, e.g. smtp+tls://user:pass@host:587.

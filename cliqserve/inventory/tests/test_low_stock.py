@@ -1,20 +1,38 @@
-"""Low-stock notices: once per crossing below the reorder level, to the tenant's admins."""
+"""Low-stock notices: once per crossing below the reorder level, to the tenant's admins.
+
+The email leaves through the outbox once the marking commits: `notify` runs the check and then
+what its commit sets off (these tests run in one transaction that never commits).
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 
+from cliqserve.core.models import OutboxMessage
+from cliqserve.core.tasks import sweep_outbox
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.inventory import services
 from cliqserve.inventory.models import StockLevel
-from cliqserve.inventory.tasks import notify_low_stock
+from cliqserve.inventory.tasks import notify_low_stock as notify_low_stock_task
 from tests.factories import UserFactory
 
 from .helpers import D, level, level_of, product, receive
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notify_low_stock(django_capture_on_commit_callbacks):
+    def notify():
+        with django_capture_on_commit_callbacks(execute=True):
+            return notify_low_stock_task()
+
+    return notify
 
 
 def set_reorder_level(stock, value):
@@ -32,7 +50,7 @@ def sell(tw, branch, sku, quantity):
         )
 
 
-def test_a_level_that_falls_to_its_reorder_level_is_notified_once(world, json_logs):
+def test_a_level_that_falls_to_its_reorder_level_is_notified_once(notify_low_stock, world, json_logs):
     stock = level_of(world.a, world.a.branch, "BEANS", quantity=5)
     set_reorder_level(stock, 3)
     notify_low_stock()
@@ -49,6 +67,10 @@ def test_a_level_that_falls_to_its_reorder_level_is_notified_once(world, json_lo
     assert world.a.branch.code in email.body
     assert "3.000 in stock, reorder level 3.000" in email.body
     assert "Tenant A" in email.subject
+    [message] = OutboxMessage.objects.unscoped().filter(tenant=world.a.tenant)
+    assert message.state == "sent"
+    # A repeated delivery (at least once) carries the same Message-ID, so clients show it once.
+    assert email.extra_headers["Message-ID"].startswith(f"<outbox.{message.pk}@")
     lines = [r for r in json_logs.records if r.get("event") == "low_stock"]
     assert [(r["tenant_id"], r["branch_id"], r["product_id"], r["quantity"]) for r in lines] == [
         (str(world.a.tenant.pk), str(world.a.branch.pk), str(stock.product_id), "3.000")
@@ -56,7 +78,7 @@ def test_a_level_that_falls_to_its_reorder_level_is_notified_once(world, json_lo
     assert level(world.a.branch, stock.product).low_stock_notified_at is not None
 
 
-def test_rising_above_the_reorder_level_rearms_the_notice(world):
+def test_rising_above_the_reorder_level_rearms_the_notice(notify_low_stock, world):
     stock = level_of(world.a, world.a.branch, "BEANS", quantity=2)
     set_reorder_level(stock, 3)
     notify_low_stock()
@@ -70,7 +92,7 @@ def test_rising_above_the_reorder_level_rearms_the_notice(world):
     assert len(mail.outbox) == 2
 
 
-def test_one_email_per_tenant_lists_its_rows_and_goes_to_its_active_admins_only(world):
+def test_one_email_per_tenant_lists_its_rows_and_goes_to_its_active_admins_only(notify_low_stock, world):
     for sku in ("BEANS", "MILK"):
         set_reorder_level(level_of(world.a, world.a.branch, sku, quantity=1), 2)
     set_reorder_level(level_of(world.a, world.a.other_branch, "CUPS", quantity=1), 2)
@@ -94,7 +116,9 @@ def test_one_email_per_tenant_lists_its_rows_and_goes_to_its_active_admins_only(
     assert "manager@a.test" not in {address for email in mail.outbox for address in email.to}
 
 
-def test_a_tenant_without_active_admins_is_logged_and_marked_without_email(world, json_logs):
+def test_a_tenant_without_active_admins_is_logged_and_marked_without_email(
+    notify_low_stock, world, json_logs
+):
     world.a.tenant_admin.is_active = False
     world.a.tenant_admin.save(update_fields=["is_active"])
     stock = level_of(world.a, world.a.branch, "BEANS", quantity=1)
@@ -109,23 +133,44 @@ def test_a_tenant_without_active_admins_is_logged_and_marked_without_email(world
     ]
 
 
-def test_a_failing_mail_server_leaves_the_levels_for_the_next_run(world, monkeypatch, json_logs):
-    set_reorder_level(level_of(world.a, world.a.branch, "BEANS", quantity=1), 2)
+class RefusingBackend:
+    """A mail server that is down."""
 
-    def refuse(*args, **kwargs):
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
 
-    monkeypatch.setattr(services, "send_mail", refuse)
-    assert notify_low_stock() == 0
-    monkeypatch.undo()
-    assert notify_low_stock() == 1
 
-    assert len(mail.outbox) == 1
-    assert any(r["message"] == "low stock notification failed" for r in json_logs.records)
+def test_a_failing_mail_server_is_retried_by_the_outbox_without_marking_again(
+    notify_low_stock, world, settings, json_logs
+):
+    set_reorder_level(level_of(world.a, world.a.branch, "BEANS", quantity=1), 2)
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+
+    assert notify_low_stock() == 1  # marked, and the email is queued
+    [message] = OutboxMessage.objects.unscoped().filter(tenant=world.a.tenant)
+    assert (message.state, message.attempts) == ("pending", 1)
+    assert "ConnectionRefusedError: mail server down" in message.last_error
+    assert any(r["message"] == "outbox message failed; will retry" for r in json_logs.records)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notify_low_stock() == 0  # the level is not marked twice
+    assert mail.outbox == []  # and the retry is not due yet
+    OutboxMessage.objects.unscoped().filter(pk=message.pk).update(
+        available_at=timezone.now() - timedelta(seconds=1)
+    )
+    sweep_outbox()
+
+    [email] = mail.outbox
+    assert "BEANS" in email.body
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("sent", 2)
 
 
 def test_the_check_runs_from_beat_every_configured_interval():
     entry = settings.CELERY_BEAT_SCHEDULE["inventory-notify-low-stock"]
 
-    assert entry["task"] == notify_low_stock.name
+    assert entry["task"] == notify_low_stock_task.name
     assert entry["schedule"].total_seconds() == settings.LOW_STOCK_CHECK_MINUTES * 60 == 15 * 60
