@@ -19,6 +19,7 @@ import copy
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,10 +77,28 @@ class RowError:
 # --- Parsing ------------------------------------------------------------------------------------
 
 
+def _csv_lines(text: str) -> io.StringIO:
+    # newline="": the csv module reads line ends itself, so a bare \r ends a row (as old
+    # spreadsheets write them) and one inside quotes stays in its field.
+    return io.StringIO(text, newline="")
+
+
+@contextmanager
+def _readable(reader: Any) -> Iterator[None]:  # a csv.reader (the module exports no type)
+    """What the csv module refuses (a field over its size limit) is an error on /file naming
+    the line, not a crash."""
+    try:
+        yield
+    except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
+        raise InvalidInput(f"Line {reader.line_num} cannot be read as CSV: {exc}.", pointer="/file") from exc
+
+
 def parse_header(text: str) -> list[str]:
     """Check the header of an upload; raises InvalidInput on /file naming what is wrong."""
-    reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader, [])]
+    reader = csv.reader(_csv_lines(text))
+    with _readable(reader):
+        first = next(reader, [])
+    header = [column.strip() for column in first]
     if not header or header == [""]:
         raise InvalidInput("The file is empty.", pointer="/file")
     known = set(BASE_COLUMNS) | set(language_columns())
@@ -96,10 +115,14 @@ def parse_header(text: str) -> list[str]:
 
 def iter_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; the header is line 1."""
-    reader = csv.DictReader(io.StringIO(text), skipinitialspace=True)
-    for row in reader:
-        if any((value or "").strip() for value in row.values()):
-            yield reader.line_num, {key.strip(): (value or "").strip() for key, value in row.items() if key}
+    reader = csv.DictReader(_csv_lines(text), skipinitialspace=True)
+    with _readable(reader.reader):  # DictReader's own line_num lags behind on an error
+        for row in reader:
+            if any((value or "").strip() for value in row.values()):
+                yield (
+                    reader.line_num,
+                    {key.strip(): (value or "").strip() for key, value in row.items() if key},
+                )
 
 
 def count_rows(text: str) -> int:

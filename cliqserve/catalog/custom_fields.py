@@ -125,6 +125,8 @@ def _text(value: Any, definition: CustomFieldDefinition) -> str:
         raise _Invalid(_("Enter text."))
     if len(value) > TEXT_MAX_LENGTH:
         raise _Invalid(_("Enter at most %(max)d characters.") % {"max": TEXT_MAX_LENGTH})
+    if "\x00" in value:  # PostgreSQL's jsonb refuses \u0000 (Django's own message for it)
+        raise _Invalid(_("Null characters are not allowed."))
     return value
 
 

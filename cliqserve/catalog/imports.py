@@ -30,9 +30,13 @@ def decode_upload(raw: bytes) -> str:
     if len(raw) > settings.IMPORT_MAX_BYTES:
         raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The file is not UTF-8 text.", pointer="/file") from exc
+    # PostgreSQL text cannot hold one: the job would never be stored. No CSV text has one.
+    if "\x00" in text:
+        raise InvalidInput("The file contains a NUL character (byte 0): it is not CSV text.", pointer="/file")
+    return text
 
 
 @transaction.atomic

@@ -186,7 +186,14 @@ def _quantized_price(value: Any, *, currency: str) -> Decimal:
         raise InvalidInput(_("Enter a price."), pointer="/price") from exc
     if not price.is_finite() or price < 0:
         raise InvalidInput(_("A price is a number of zero or more."), pointer="/price")
-    return quantize_money(price, currency)
+    try:
+        return quantize_money(price, currency)
+    except InvalidOperation as exc:  # more digits than any context holds (1e400): far too big
+        max_digits = Product._meta.get_field("price").max_digits
+        raise InvalidInput(
+            _("Ensure that there are no more than %(max)s digits in total.") % {"max": max_digits},
+            pointer="/price",
+        ) from exc
 
 
 def _prepare_product(
