@@ -1,11 +1,11 @@
 """Writes to the catalog: categories, tax rates, products and the batch product import.
 
 Each write is one transaction. Every write numbers the row with the tenant's next catalog
-change number (`sequence.py`), so devices that sync "everything after N" receive it; a row
-deleted outright leaves a `CatalogTombstone` with its own number instead. Taking the number
-locks the tenant's counter row until commit, which also serialises the tenant's catalog
-writes: the checks that read other rows (category cycles, "has products") run after it and
-cannot race another writer.
+change number (`catalog/sequence.py`), so devices that sync "everything after N" receive it;
+a row deleted outright leaves a `CatalogTombstone` with its own number instead. Taking the
+number locks the tenant's counter row until commit, which also serialises the tenant's
+catalog writes: the checks that read other rows (category cycles, "has products") run after
+it and cannot race another writer.
 
 One module per concern; this package exports each one's public services.
 """
