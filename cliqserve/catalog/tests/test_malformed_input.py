@@ -96,6 +96,19 @@ def test_a_nul_in_a_custom_text_field_is_refused_with_its_pointer(world, origin)
     assert not Product.objects.unscoped().exists()
 
 
+def test_a_lone_surrogate_in_a_custom_text_field_is_refused_with_its_pointer(world, origin):
+    body = '{"sku": "COF-1", "price": "2.50", "name": "Coffee", "custom_fields": {"origin": "Pe\\ud800ru"}}'
+
+    created = client_for(world.a.tenant_admin).generic(
+        "POST", reverse("product-list"), body, content_type="application/json"
+    )
+
+    assert refused(created, pointer="/custom_fields/origin")["detail"] == (
+        "Surrogate characters are not allowed: U+D800."
+    )
+    assert not Product.objects.unscoped().exists()
+
+
 def test_a_nul_in_a_custom_text_field_of_an_update_changes_nothing(world, origin):
     client = client_for(world.a.tenant_admin)
     body = {"sku": "COF-1", "price": "2.50", "name": "Coffee", "custom_fields": {"origin": "Peru"}}
