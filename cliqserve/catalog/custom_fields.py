@@ -35,6 +35,7 @@ NUMBER_MAX_INTEGER_DIGITS = 20
 NUMBER_MAX_DECIMAL_PLACES = 10
 CHOICE_MAX_LENGTH = 100
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 DEFINITION_FIELDS = frozenset({"key", "label", "field_type", "required", "choices", "is_active"})
 # Stored values were checked against the key and type they were written under.
@@ -125,6 +126,15 @@ def _text(value: Any, definition: CustomFieldDefinition) -> str:
         raise _Invalid(_("Enter text."))
     if len(value) > TEXT_MAX_LENGTH:
         raise _Invalid(_("Enter at most %(max)d characters.") % {"max": TEXT_MAX_LENGTH})
+    # PostgreSQL's jsonb refuses \u0000 and a lone surrogate (JSON may carry both); the
+    # messages are Django's and DRF's for the same refusal in text fields.
+    if "\x00" in value:
+        raise _Invalid(_("Null characters are not allowed."))
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        raise _Invalid(
+            _("Surrogate characters are not allowed: U+%(code_point)X.") % {"code_point": ord(surrogate[0])}
+        )
     return value
 
 

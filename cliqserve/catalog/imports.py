@@ -14,7 +14,9 @@ from cliqserve.core.errors import InvalidInput
 from cliqserve.core.models import Job
 from cliqserve.core.tasks import enqueue_on_commit
 
-from .csv_io import count_rows, import_product_rows, iter_rows, parse_header
+from .csv_io import count_rows, import_row, iter_rows, parse_header, report_error
+from .locks import lock_job
+from .services import products_import
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -30,9 +32,13 @@ def decode_upload(raw: bytes) -> str:
     if len(raw) > settings.IMPORT_MAX_BYTES:
         raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The file is not UTF-8 text.", pointer="/file") from exc
+    # PostgreSQL text cannot hold one: the job would never be stored. No CSV text has one.
+    if "\x00" in text:
+        raise InvalidInput("The file contains a NUL character (byte 0): it is not CSV text.", pointer="/file")
+    return text
 
 
 @transaction.atomic
@@ -56,7 +62,7 @@ def product_import_start(*, tenant: Tenant, actor: User, text: str) -> Job:
 def _claim(job_id: str) -> Job | None:
     """Mark the job running; None if it is already finished (a redelivered task)."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        job = lock_job(job_id=job_id)
         if job is None or job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
             return None
         job.status, job.started_at = Job.Status.RUNNING, job.started_at or timezone.now()
@@ -81,11 +87,14 @@ def product_import_run(*, job_id: str) -> None:
     actor = job.created_by
     tenant = job.tenant
     while batch := list(itertools.islice(rows, BATCH_SIZE)):
-        succeeded, errors = import_product_rows(tenant=tenant, actor=actor, rows=batch)
+        import_rows = [
+            import_row(number, row, default_language=tenant.default_language) for number, row in batch
+        ]
+        succeeded, errors = products_import(tenant=tenant, actor=actor, rows=import_rows)
         job.done += len(batch)
         job.succeeded += succeeded
         job.failed += len({error.row for error in errors})
-        job.add_errors([error.as_dict() for error in errors])
+        job.add_errors([report_error(error).as_dict() for error in errors])
         job.save(update_fields=["done", "succeeded", "failed", "errors", "updated_at"])
     job.status, job.finished_at, job.payload = Job.Status.SUCCEEDED, timezone.now(), ""
     job.save(update_fields=["status", "finished_at", "payload", "updated_at"])

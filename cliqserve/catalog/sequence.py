@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import CatalogCounter
+from .locks import lock_catalog_counter
+from .models import CatalogCounter, Category, Product, TaxRate
 
 
 def _locked_counter(*, tenant_id: object, caller: str) -> CatalogCounter:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"{caller}() must run inside the writing transaction")
-    counter, _ = CatalogCounter.objects.unscoped().select_for_update().get_or_create(tenant_id=tenant_id)
-    # unscoped() is safe: the row is selected by the caller's own tenant id.
-    return counter
+    return lock_catalog_counter(tenant_id=tenant_id)
 
 
 def next_change_seq(*, tenant_id: object) -> int:
@@ -22,6 +21,11 @@ def next_change_seq(*, tenant_id: object) -> int:
     counter.value += 1
     counter.save(update_fields=["value", "updated_at"])
     return counter.value
+
+
+def renumber(instance: Category | TaxRate | Product, *, tenant_id: object) -> None:
+    """Give a catalog row being written the tenant's next change number (see next_change_seq)."""
+    instance.change_seq = next_change_seq(tenant_id=tenant_id)
 
 
 def next_change_seq_block(*, tenant_id: object, count: int) -> range:

@@ -27,6 +27,7 @@ from cliqserve.core.tenancy import tenant_scope
 from ..csv_io import export_header, export_rows
 from ..custom_fields import custom_field_definitions
 from ..imports import decode_upload, product_import_start
+from ..selectors import product_export_list
 
 
 class CSVTextParser(BaseParser):
@@ -120,7 +121,8 @@ class ProductExportView(PolicyAPIView):
             # rows are read in a scope of their own.
             with tenant_scope(tenant.pk):
                 yield writer.writerow(export_header(keys))
-                for cells in export_rows(tenant=tenant, custom_keys=keys):
+                products = product_export_list(tenant=tenant)
+                for cells in export_rows(tenant=tenant, products=products, custom_keys=keys):
                     yield writer.writerow(cells)
 
         filename = f"products-{timezone.now():%Y%m%d-%H%M%S}.csv"

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cliqserve.catalog import csv_io, services
-from cliqserve.catalog.csv_io import RowError, import_product_rows
+from cliqserve.catalog.csv_io import RowError
 from cliqserve.catalog.models import CustomFieldDefinition, Product
 from cliqserve.catalog.sequence import next_change_seq, next_change_seq_block
+from cliqserve.catalog.services import product_import
 from cliqserve.core.tenancy import tenant_scope
 from tests.factories import CategoryFactory, TaxRateFactory, TenantFactory
 
@@ -37,8 +38,17 @@ def shop(tenant_world: Any) -> None:
 
 
 def run(tenant_world: Any, rows: Rows) -> tuple[int, list[RowError]]:
-    with tenant_scope(tenant_world.tenant.pk):
-        return import_product_rows(tenant=tenant_world.tenant, actor=tenant_world.tenant_admin, rows=rows)
+    """The rows through the import service, as the import job passes them: read as CSV rows,
+    errors reported by column."""
+    tenant = tenant_world.tenant
+    import_rows = [
+        csv_io.import_row(line, row, default_language=tenant.default_language) for line, row in rows
+    ]
+    with tenant_scope(tenant.pk):
+        succeeded, errors = services.products_import(
+            tenant=tenant, actor=tenant_world.tenant_admin, rows=import_rows
+        )
+    return succeeded, [csv_io.report_error(error) for error in errors]
 
 
 def snapshot(tenant: Any) -> dict[str, tuple[Any, ...]]:
@@ -97,7 +107,7 @@ def mixed_import(tenant_world: Any) -> tuple[int, list[RowError]]:
 
 def test_bulk_import_matches_the_row_by_row_services(world, monkeypatch):
     bulk = mixed_import(world.a)
-    monkeypatch.setattr(csv_io, "_wrote_in_bulk", lambda batch: False)
+    monkeypatch.setattr(product_import, "_wrote_in_bulk", lambda batch: False)
     by_row = mixed_import(world.b)
 
     assert bulk == by_row

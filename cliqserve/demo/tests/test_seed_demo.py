@@ -203,10 +203,10 @@ def test_the_demo_has_a_translated_catalog_with_stock_in_both_branches(debug):
 
 
 def test_an_older_demo_tenant_without_a_catalog_gets_one_once(debug):
-    from cliqserve.catalog import demo
+    from cliqserve.demo import catalog as demo
 
     original = demo.seed_demo_catalog
-    demo_module_seed = "cliqserve.tenants.management.commands.seed_demo.seed_demo_catalog"
+    demo_module_seed = "cliqserve.demo.management.commands.seed_demo.seed_demo_catalog"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo_module_seed, lambda **kwargs: 0)
         seed_demo()  # a demo made before the catalog existed

@@ -18,11 +18,11 @@ from django.db import transaction
 from cliqserve.accounts.models import User
 from cliqserve.accounts.roles import Role
 from cliqserve.accounts.services import user_create
-from cliqserve.catalog.demo import seed_demo_catalog
 from cliqserve.catalog.models import Product
 from cliqserve.core.errors import DomainError
 from cliqserve.core.services import unique_field
 from cliqserve.core.tenancy import tenant_scope
+from cliqserve.demo.catalog import seed_demo_catalog
 from cliqserve.tenants.models import Branch, Device, Tenant
 from cliqserve.tenants.services import branch_create, device_create, tenant_create
 

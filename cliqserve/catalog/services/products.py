@@ -1,15 +1,12 @@
-"""Writes to the catalog: categories, tax rates and products. Each is one transaction.
+"""Products: per-tenant unique sku and barcode, a price in the tenant's currency, names and
+descriptions by language, and custom field values checked against their definitions.
 
-Every write numbers the row with the tenant's next catalog change number (`sequence.py`), so
-devices that sync "everything after N" receive it; a row deleted outright leaves a
-`CatalogTombstone` with its own number instead. Taking the number locks the tenant's counter
-row until commit, which also serialises the tenant's catalog writes: the checks that read
-other rows (category cycles, "has products") run after it and cannot race another writer.
+`prepare_product` and `write_translations` are the rules every product write goes through;
+the batch import (`product_import.py`) calls them too, without writing row by row.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -17,128 +14,25 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
-from cliqserve.core.errors import Conflict, InvalidInput
+from cliqserve.core.errors import InvalidInput
 from cliqserve.core.money import quantize_money
 from cliqserve.core.services import assign_fields, refuse_unknown_fields, validate_model
 
-from .custom_fields import clean_custom_fields
-from .models import CatalogTombstone, Category, Product, ProductTranslation, TaxRate
-from .sequence import next_change_seq
+from ..custom_fields import clean_custom_fields
+from ..models import Category, Product, ProductTranslation, TaxRate
+from ..sequence import renumber
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
     from cliqserve.tenants.models import Tenant
 
-CATEGORY_FIELDS = frozenset({"name", "parent", "is_active"})
-TAX_RATE_FIELDS = frozenset({"name", "rate", "inclusive", "is_active"})
 PRODUCT_FIELDS = frozenset({"sku", "barcode", "category", "price", "tax_rate", "track_stock", "is_active"})
 TRANSLATED_FIELDS = frozenset({"name", "description"})
 
 # {language: {"name": ..., "description": ...}}; a language set to None loses its translation.
 Translations = Mapping[str, Mapping[str, str] | None]
-
-
-def _renumber(instance: Category | TaxRate | Product, *, tenant: Tenant) -> None:
-    instance.change_seq = next_change_seq(tenant_id=tenant.pk)
-
-
-# --- Categories -----------------------------------------------------------------------------
-
-
-def _check_parent(*, tenant: Tenant, category: Category) -> None:
-    """The parent is a category of the tenant's own, and the category is not its own ancestor.
-
-    Walks up from the parent, one row per level, under the catalog lock: no concurrent move
-    can close a loop behind this check, nor delete the parent before the write commits.
-    """
-    if category.parent is None:
-        return
-    categories = Category.objects.filter(tenant=tenant)
-    ancestor_id: uuid.UUID | None = category.parent.pk
-    seen: set[uuid.UUID] = set()
-    while ancestor_id is not None and ancestor_id not in seen:
-        if ancestor_id == category.pk:
-            raise InvalidInput(
-                _("A category cannot be placed under itself or its own subcategory."), pointer="/parent"
-            )
-        seen.add(ancestor_id)
-        parent_ids = list(categories.filter(pk=ancestor_id).values_list("parent_id", flat=True))
-        if not parent_ids:
-            raise InvalidInput(_("Unknown parent."), pointer="/parent")
-        ancestor_id = parent_ids[0]
-
-
-def _save_category(*, tenant: Tenant, category: Category) -> Category:
-    _renumber(category, tenant=tenant)
-    _check_parent(tenant=tenant, category=category)
-    validate_model(category, exclude=["tenant", "parent"])
-    category.save()
-    return category
-
-
-@transaction.atomic
-def category_create(*, tenant: Tenant, actor: User, **fields: Any) -> Category:
-    category = Category(tenant=tenant)
-    assign_fields(category, fields, allowed=CATEGORY_FIELDS)
-    return _save_category(tenant=tenant, category=category)
-
-
-@transaction.atomic
-def category_update(*, tenant: Tenant, actor: User, category: Category, **fields: Any) -> Category:
-    assign_fields(category, fields, allowed=CATEGORY_FIELDS)
-    return _save_category(tenant=tenant, category=category)
-
-
-@transaction.atomic
-def category_delete(*, tenant: Tenant, actor: User, category: Category) -> None:
-    """Deleted outright, only while empty; devices learn of it from the tombstone."""
-    change_seq = next_change_seq(tenant_id=tenant.pk)
-    if Category.objects.filter(tenant=tenant, parent=category).exists():
-        raise Conflict(_("This category has subcategories: move or delete them first."))
-    if Product.objects.filter(tenant=tenant, category=category).exists():
-        raise Conflict(_("This category has products: move them to another category first."))
-    object_id = category.pk
-    try:
-        category.delete()
-    except (ProtectedError, RestrictedError) as exc:
-        raise Conflict(_("Other records still refer to this category.")) from exc
-    CatalogTombstone.objects.create(
-        tenant=tenant, kind=CatalogTombstone.Kind.CATEGORY, object_id=object_id, change_seq=change_seq
-    )
-
-
-# --- Tax rates ------------------------------------------------------------------------------
-
-
-def _save_tax_rate(*, tenant: Tenant, tax_rate: TaxRate) -> TaxRate:
-    validate_model(tax_rate, exclude=["tenant"])
-    _renumber(tax_rate, tenant=tenant)
-    tax_rate.save()
-    return tax_rate
-
-
-@transaction.atomic
-def tax_rate_create(*, tenant: Tenant, actor: User, **fields: Any) -> TaxRate:
-    tax_rate = TaxRate(tenant=tenant)
-    assign_fields(tax_rate, fields, allowed=TAX_RATE_FIELDS)
-    return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
-
-
-@transaction.atomic
-def tax_rate_update(*, tenant: Tenant, actor: User, tax_rate: TaxRate, **fields: Any) -> TaxRate:
-    assign_fields(tax_rate, fields, allowed=TAX_RATE_FIELDS)
-    return _save_tax_rate(tenant=tenant, tax_rate=tax_rate)
-
-
-def tax_rate_deactivate(*, tenant: Tenant, actor: User, tax_rate: TaxRate) -> TaxRate:
-    """Deactivated, never deleted: products and past sales keep pointing at it."""
-    return tax_rate_update(tenant=tenant, actor=actor, tax_rate=tax_rate, is_active=False)
-
-
-# --- Products -------------------------------------------------------------------------------
 
 
 def _clashing_field(product: Product) -> str | None:
@@ -186,10 +80,17 @@ def _quantized_price(value: Any, *, currency: str) -> Decimal:
         raise InvalidInput(_("Enter a price."), pointer="/price") from exc
     if not price.is_finite() or price < 0:
         raise InvalidInput(_("A price is a number of zero or more."), pointer="/price")
-    return quantize_money(price, currency)
+    try:
+        return quantize_money(price, currency)
+    except InvalidOperation as exc:  # more digits than any context holds (1e400): far too big
+        max_digits = Product._meta.get_field("price").max_digits
+        raise InvalidInput(
+            _("Ensure that there are no more than %(max)s digits in total.") % {"max": max_digits},
+            pointer="/price",
+        ) from exc
 
 
-def _prepare_product(
+def prepare_product(
     *,
     tenant: Tenant,
     product: Product,
@@ -205,7 +106,7 @@ def _prepare_product(
     it resolved the category and tax rate from live rows read under the catalog lock.
     """
     if numbered:
-        _renumber(product, tenant=tenant)
+        renumber(product, tenant_id=tenant.pk)
     assign_fields(product, fields, allowed=PRODUCT_FIELDS)
     if "category" in fields and not references_checked:
         _check_reference(tenant=tenant, model=Category, value=product.category, field="category")
@@ -236,7 +137,7 @@ def _translation_for(
     return translation
 
 
-def _write_translations(
+def write_translations(
     *,
     product: Product,
     translations: Translations,
@@ -285,11 +186,11 @@ def product_create(
 ) -> Product:
     """`translations` holds the name (and description) in at least one of settings.LANGUAGES."""
     product = Product(tenant=tenant)
-    _prepare_product(tenant=tenant, product=product, fields=fields)
+    prepare_product(tenant=tenant, product=product, fields=fields)
     product.custom_fields = clean_custom_fields(tenant=tenant, values=custom_fields or {}, existing={})
     with _unique_sku_and_barcode(product):
         product.save()
-    _write_translations(product=product, translations=translations)
+    write_translations(product=product, translations=translations)
     return product
 
 
@@ -305,7 +206,7 @@ def product_update(
 ) -> Product:
     """Translations and custom fields are merged into what is stored: a language or key set
     to None is removed, one left out stays as it is."""
-    _prepare_product(tenant=tenant, product=product, fields=fields)
+    prepare_product(tenant=tenant, product=product, fields=fields)
     if custom_fields is not None:
         product.custom_fields = clean_custom_fields(
             tenant=tenant, values=custom_fields, existing=product.custom_fields or {}
@@ -313,7 +214,7 @@ def product_update(
     with _unique_sku_and_barcode(product):
         product.save()
     if translations:
-        _write_translations(product=product, translations=translations)
+        write_translations(product=product, translations=translations)
     return product
 
 

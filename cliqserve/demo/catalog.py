@@ -9,11 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from cliqserve.catalog.models import Product
+from cliqserve.catalog.services import category_create, product_create, tax_rate_create
 from cliqserve.inventory.models import StockLevel
 from cliqserve.inventory.services import ReceiptLine, stock_level_update, stock_receipt_create
-
-from .models import Product
-from .services import category_create, product_create, tax_rate_create
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
