@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_money
+from cliqserve.core.tenancy import tenant_scope
 from cliqserve.core.validators import currency_decimal_places
 from cliqserve.tenants.models import Device, DeviceAssignment
 
@@ -180,6 +181,33 @@ def shift_close(*, tenant: Tenant, actor: User, shift: Shift, counted_cash: Deci
         )
         transaction.on_commit(lambda: _log("shift closed", locked))
     return ShiftReport(shift=locked, totals=totals)
+
+
+# --- A cashier moving ----------------------------------------------------------------------------
+
+
+def refuse_move_with_open_shift(
+    sender: Any, *, user: User, branch_id: uuid.UUID | None, **kwargs: Any
+) -> None:
+    """Receiver of accounts' `user_branch_changing`: a user whose shift is open at another
+    branch than the one it moves to must close it first (409 naming the shift) — moved, it
+    could no longer work that drawer, and no one would have counted it."""
+    if user.tenant_id is None:
+        return
+    with tenant_scope(user.tenant_id):
+        open_shifts = Shift.objects.filter(
+            tenant_id=user.tenant_id, cashier_id=user.pk, status=Shift.Status.OPEN
+        )
+        if branch_id is not None:
+            open_shifts = open_shifts.exclude(branch_id=branch_id)
+        shift_id = open_shifts.values_list("pk", flat=True).first()
+    if shift_id is not None:
+        raise Conflict(
+            _("This user has the open shift %(shift)s at its branch; close it before moving the user.")
+            % {"shift": shift_id},
+            pointer="/branch",
+            meta={"shift": str(shift_id)},
+        )
 
 
 # --- Shared ---------------------------------------------------------------------------------------
