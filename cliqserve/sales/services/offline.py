@@ -18,7 +18,9 @@ instead. What is still refused is what cannot be recorded truthfully. The rules 
 * The shift: the device's shift that was open at `created_at` (opened_at <= created_at and
   closed_at null or >= created_at), flagged `late_for_closed_shift` if it has been closed since;
   else the device's open shift, flagged `outside_shift`; else the sale is `shift_not_open`
-  (the device keeps it and retries once a shift is open).
+  (the device keeps it and retries once a shift is open). A cashier's sale that lands on
+  another cashier's shift is flagged `other_cashiers_shift` (online, that cashier could not
+  have sold on it; the other cashier's drawer would look short at its close).
 * Stock may go negative; the sale is then flagged `negative_stock`. Pricing flags a cashier's
   price override (`price_override`), a discount above the limit (`discount_above_limit`) and
   an inactive product (`inactive_product`) rather than refusing them.
@@ -73,6 +75,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
 LATE_FOR_CLOSED_SHIFT = "late_for_closed_shift"
 OUTSIDE_SHIFT = "outside_shift"
+OTHER_CASHIERS_SHIFT = "other_cashiers_shift"
 NEGATIVE_STOCK = "negative_stock"
 
 
@@ -222,6 +225,7 @@ def _record(*, tenant: Tenant, actor: User, device: Device, sale: OfflineSaleInp
         cart = price_cart(tenant=tenant, actor=actor, lines=sale.lines, enforce_limits=False)
         settlement = settle(tenant=tenant, total=cart.sum_of("total"), payments=sale.payments)
         shift, shift_reasons = _lock_shift_at(tenant=tenant, device=device, moment=sale.created_at)
+        shift_reasons += _cashier_reasons(actor=actor, shift=shift)
         cart.review_reasons = sorted({*cart.review_reasons, *shift_reasons})
         keep_offline_receipt_number(
             tenant=tenant, shift=shift, device=device, receipt_number=sale.receipt_number
@@ -267,6 +271,13 @@ def _lock_shift_at(*, tenant: Tenant, device: Device, moment: datetime) -> tuple
     if shift.status != Shift.Status.OPEN:
         return shift, [LATE_FOR_CLOSED_SHIFT]
     return shift, []
+
+
+def _cashier_reasons(*, actor: User, shift: Shift) -> list[str]:
+    """A cashier sells online only on its own shift; offline, another cashier's shift is flagged."""
+    if actor.role == Role.CASHIER and shift.cashier_id != actor.pk:
+        return [OTHER_CASHIERS_SHIFT]
+    return []
 
 
 def _flag_negative_stock(*, tenant: Tenant, sale: Sale, cart: Cart) -> None:
