@@ -35,9 +35,10 @@ from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import MAX_QUANTITY, stock_decrement
 from cliqserve.tenants.models import Branch, Device, DeviceAssignment
 
-from .. import metrics
+from .. import limits, metrics
 from ..errors import PaymentInsufficient, ShiftNotOpen
 from ..models import Payment, PaymentMethod, ReceiptSequence, Sale, SaleLine, Shift
+from ..shift_report import shift_totals
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -240,6 +241,7 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
         )
         cart.lines.append(priced_line(tenant=tenant, line=line, product=product, position=position))
     cart.review_reasons = sorted(set(cart.review_reasons))
+    limits.check_cart(cart)
     return cart
 
 
@@ -363,6 +365,7 @@ def settle(*, tenant: Tenant, total: Decimal, payments: Sequence[PaymentInput]) 
             pointer="/payments",
             meta={"total": str(total), "paid": str(paid), "missing": str(total - paid)},
         )
+    limits.check_paid(paid=paid, change_due=paid - total)
     return Settlement(payments=rows, paid=paid, change_due=paid - total)
 
 
@@ -473,8 +476,10 @@ def record_sale(
     """Write the sale, its lines and payments and take its stock, in the caller's transaction.
 
     The stock moves first: a sale refused for stock has written nothing, and the captured
-    moving-average cost is known before the lines are saved.
+    moving-average cost is known before the lines are saved. A drawer or a cost total beyond
+    what its column holds is refused first (limits.py; price_cart and settle check the rest).
     """
+    _check_drawer_after(tenant=tenant, shift=shift, settlement=settlement)
     sale_id = uuid.uuid4()
     _take_stock(
         tenant=tenant,
@@ -484,6 +489,7 @@ def record_sale(
         reference=f"sale:{sale_id}",
         allow_negative=allow_negative,
     )
+    cost_total = limits.check_cost_total(cart.lines)
     sale = Sale.objects.create(
         id=sale_id,
         tenant=tenant,
@@ -502,7 +508,7 @@ def record_sale(
         total=cart.sum_of("total"),
         paid=settlement.paid,
         change_due=settlement.change_due,
-        cost_total=sum((line.unit_cost * line.quantity for line in cart.lines), Decimal(0)),
+        cost_total=cost_total,
         needs_review=bool(cart.review_reasons),
         review_reasons=cart.review_reasons,
     )
@@ -516,6 +522,17 @@ def record_sale(
         "payments": Payment.objects.bulk_create(settlement.payments),
     }
     return sale
+
+
+def _check_drawer_after(*, tenant: Tenant, shift: Shift, settlement: Settlement) -> None:
+    """The cash this sale leaves in the drawer must not take its expected cash beyond what the
+    close can store; read only for large amounts (limits.DRAWER_CHECK_FROM), off the hot path."""
+    cash = sum((row.amount for row in settlement.payments if row.method == PaymentMethod.CASH), Decimal(0))
+    adding = cash - settlement.change_due
+    if adding < limits.DRAWER_CHECK_FROM:
+        return
+    expected = shift_totals(tenant=tenant, shift=shift).expected_cash
+    limits.check_drawer(expected_cash=expected, adding=adding, pointer="/payments")
 
 
 def _take_stock(

@@ -32,6 +32,7 @@ from cliqserve.core.tenancy import tenant_scope
 from cliqserve.core.validators import currency_decimal_places
 from cliqserve.tenants.models import Device, DeviceAssignment
 
+from .. import limits
 from ..errors import ShiftAlreadyOpen, ShiftNotOpen
 from ..models import CashMovement, Shift
 from ..shift_report import ShiftReport, shift_totals
@@ -125,7 +126,8 @@ def cash_movement_create(
     *, tenant: Tenant, actor: User, shift: Shift, kind: str, amount: Decimal, reason: str
 ) -> CashMovement:
     """Put cash into the open shift's drawer (pay-in) or take it out (pay-out). A pay-out may not
-    take more than the drawer should hold now (400 on /amount)."""
+    take more than the drawer should hold now, nor a pay-in take its expected cash beyond what
+    the close can record (400 on /amount)."""
     if kind not in CashMovement.Kind.values:
         raise InvalidInput(_("Unknown kind."), pointer="/kind")
     amount = _money(amount, tenant=tenant, pointer="/amount", positive=True)
@@ -136,6 +138,9 @@ def cash_movement_create(
         locked = _lock_open_shift(tenant=tenant, actor=actor, shift_id=shift.pk)
         if kind == CashMovement.Kind.PAY_OUT:
             _check_drawer_holds(tenant=tenant, shift=locked, amount=amount)
+        else:
+            expected = shift_totals(tenant=tenant, shift=locked).expected_cash
+            limits.check_drawer(expected_cash=expected, adding=amount, pointer="/amount")
         return CashMovement.objects.create(
             tenant=tenant, shift=locked, kind=kind, amount=amount, reason=reason, actor=actor
         )
@@ -162,6 +167,7 @@ def shift_close(*, tenant: Tenant, actor: User, shift: Shift, counted_cash: Deci
         locked = _lock_open_shift(tenant=tenant, actor=actor, shift_id=shift.pk)
         # Under the lock no sale, pay-out or close of this shift is in flight: the figures are final.
         totals = shift_totals(tenant=tenant, shift=locked)
+        _check_close_fits(tenant=tenant, expected_cash=totals.expected_cash, counted_cash=counted_cash)
         locked.status = Shift.Status.CLOSED
         locked.closed_at = timezone.now()
         locked.closed_by = actor
@@ -207,6 +213,22 @@ def refuse_move_with_open_shift(
             % {"shift": shift_id},
             pointer="/branch",
             meta={"shift": str(shift_id)},
+        )
+
+
+def _check_close_fits(*, tenant: Tenant, expected_cash: Decimal, counted_cash: Decimal) -> None:
+    """Sales and pay-ins keep the expected cash within its column (limits.py); should it still
+    not fit, or the variance not, the close is refused (a pay-out or pay-in brings it back)."""
+    if not limits.fits_money(expected_cash, counted_cash - expected_cash):
+        expected_cash = quantize_money(expected_cash, tenant.currency)
+        raise InvalidInput(
+            _(
+                "The expected cash (%(expected)s) or the variance is beyond what can be recorded; "
+                "record a pay-out or pay-in first."
+            )
+            % {"expected": expected_cash},
+            pointer="/counted_cash",
+            meta={"expected_cash": str(expected_cash), "limit": str(limits.MONEY_LIMIT)},
         )
 
 
