@@ -26,11 +26,22 @@ from .roles import BRANCH_ROLES, Role
 
 def _scope_problems(*, role: str, tenant: Any, branch: Any) -> list[tuple[str, str]]:
     """Which tenant and branch the role needs; the model's check constraints, in words."""
-    problems: list[tuple[str, str]] = []
+    return [
+        *_tenant_problems(role=role, tenant=tenant),
+        *_branch_problems(role=role, tenant=tenant, branch=branch),
+    ]
+
+
+def _tenant_problems(*, role: str, tenant: Any) -> list[tuple[str, str]]:
     if role == Role.PLATFORM_OWNER and tenant is not None:
-        problems.append(("tenant", "Platform owners belong to no tenant."))
+        return [("tenant", "Platform owners belong to no tenant.")]
     if role != Role.PLATFORM_OWNER and tenant is None:
-        problems.append(("tenant", "This role needs a tenant."))
+        return [("tenant", "This role needs a tenant.")]
+    return []
+
+
+def _branch_problems(*, role: str, tenant: Any, branch: Any) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
     if role in BRANCH_ROLES and branch is None:
         problems.append(("branch", "This role needs a branch."))
     if role not in BRANCH_ROLES and branch is not None:

@@ -24,9 +24,14 @@ from django.utils.translation import gettext as _
 from cliqserve.core.errors import InvalidInput
 from cliqserve.core.money import COST_PLACES, MONEY_PLACES, quantize_cost
 
+from .models import PaymentMethod
+from .shift_report import shift_totals
+
 if TYPE_CHECKING:
-    from .models import SaleLine
-    from .services.selling import Cart
+    from cliqserve.tenants.models import Tenant
+
+    from .models import SaleLine, Shift
+    from .services.selling import Cart, Settlement
 
 # money_field() is numeric(14, 3) and cost_field() numeric(16, 4): every value stored must be
 # below these in absolute value.
@@ -74,3 +79,14 @@ def check_drawer(*, expected_cash: Decimal, adding: Decimal, pointer: str) -> No
     """The drawer's expected cash after `adding` still fits the close's columns."""
     if not fits_money(expected_cash + adding):
         raise too_large(pointer)
+
+
+def check_drawer_after_sale(*, tenant: Tenant, shift: Shift, settlement: Settlement) -> None:
+    """The cash a sale leaves in the drawer must not take its expected cash beyond what the
+    close can store; read only for large amounts (DRAWER_CHECK_FROM), off the hot path."""
+    cash = sum((row.amount for row in settlement.payments if row.method == PaymentMethod.CASH), Decimal(0))
+    adding = cash - settlement.change_due
+    if adding < DRAWER_CHECK_FROM:
+        return
+    expected = shift_totals(tenant=tenant, shift=shift).expected_cash
+    check_drawer(expected_cash=expected, adding=adding, pointer="/payments")

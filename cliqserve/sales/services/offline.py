@@ -47,12 +47,11 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, Whe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import Conflict, DomainError, InvalidInput, NotPermitted, error_object
 from cliqserve.inventory.models import StockLevel
 from cliqserve.tenants.models import Device, DeviceAssignment
 
-from .. import metrics
+from .. import locks, metrics, policies
 from ..errors import ShiftNotOpen
 from ..models import Sale, Shift
 from .selling import (
@@ -139,21 +138,9 @@ def _device_for_sync(
     )
     if device is None:
         raise InvalidInput(_("Unknown device."), pointer="/device")
-    if not _may_sync_for(actor=actor, device=device, token_device_id=token_device_id):
+    if not policies.may_sync_for(actor=actor, device=device, token_device_id=token_device_id):
         raise NotPermitted(_("You cannot upload sales for this device."), pointer="/device")
     return device
-
-
-def _may_sync_for(*, actor: User, device: Any, token_device_id: str | None) -> bool:
-    if actor.role == Role.TENANT_ADMIN:
-        return True
-    if actor.role == Role.BRANCH_MANAGER:
-        return bool(device.branch_id == actor.branch_id)
-    if actor.role == Role.CASHIER:
-        # A cashier signed in on one device uploads that device's sales, not another's.
-        on_this_device = not token_device_id or token_device_id == str(device.pk)
-        return bool(device.caller_assigned) and on_this_device
-    return False
 
 
 # --- Deduplication --------------------------------------------------------------------------------
@@ -253,9 +240,9 @@ def _lock_shift_at(*, tenant: Tenant, device: Device, moment: datetime) -> tuple
     the sale is flagged late). Returns the shift and the review reasons it brings."""
     covers = Q(opened_at__lte=moment) & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
     shift = (
-        Shift.objects.select_for_update(no_key=True, of=("self",))
+        locks.locked_shifts(tenant)
         .select_related("branch")
-        .filter(Q(status=Shift.Status.OPEN) | covers, tenant=tenant, device=device)
+        .filter(Q(status=Shift.Status.OPEN) | covers, device=device)
         .annotate(
             covers=Case(When(covers, then=Value(True)), default=Value(False), output_field=BooleanField())
         )
@@ -275,9 +262,7 @@ def _lock_shift_at(*, tenant: Tenant, device: Device, moment: datetime) -> tuple
 
 def _cashier_reasons(*, actor: User, shift: Shift) -> list[str]:
     """A cashier sells online only on its own shift; offline, another cashier's shift is flagged."""
-    if actor.role == Role.CASHIER and shift.cashier_id != actor.pk:
-        return [OTHER_CASHIERS_SHIFT]
-    return []
+    return [OTHER_CASHIERS_SHIFT] if policies.on_another_cashiers_shift(actor=actor, shift=shift) else []
 
 
 def _flag_negative_stock(*, tenant: Tenant, sale: Sale, cart: Cart) -> None:

@@ -1,11 +1,11 @@
 """Cash-drawer shifts: open one per device, pay cash in and out, close with the counted cash.
 
 A pay-out and a close depend on what the drawer holds, so they first take the shift row FOR NO
-KEY UPDATE — the lock every sale takes on its shift (selling.lock_shift_for_selling). A close
+KEY UPDATE — the lock every sale takes on its shift (locks.py). A close
 therefore waits for the sales in flight on its shift and counts all of them; a sale that
 arrives after the close finds the shift closed (409 shift_not_open).
 
-Who may do what:
+Who may do what (policies.py):
 - Open: the tenant admin on any device of the tenant; a branch manager on the devices of its
   branch; a cashier on a device assigned to it — and, when its access token names a device,
   on that device only. The caller becomes the shift's cashier. The device and its branch must
@@ -25,14 +25,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
-from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
+from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_money
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.core.validators import currency_decimal_places
 from cliqserve.tenants.models import Device, DeviceAssignment
 
-from .. import limits
+from .. import limits, locks, policies
 from ..errors import ShiftAlreadyOpen, ShiftNotOpen
 from ..models import CashMovement, Shift
 from ..shift_report import ShiftReport, shift_totals
@@ -59,7 +58,7 @@ def shift_open(
     Raises InvalidInput, NotPermitted, Conflict (device or branch inactive) or ShiftAlreadyOpen."""
     opening_cash = _money(opening_cash, tenant=tenant, pointer="/opening_cash", positive=False)
     device = _device_for_opening(tenant=tenant, actor=actor, device_id=device_id)
-    _check_may_open(actor=actor, device=device, token_device_id=token_device_id)
+    policies.require_may_open_shift(actor=actor, device=device, token_device_id=token_device_id)
     if not (device.is_active and device.branch.is_active):
         raise Conflict(_("This device or its branch is deactivated."), pointer="/device")
     shift = Shift(
@@ -97,18 +96,6 @@ def _device_for_opening(*, tenant: Tenant, actor: User, device_id: uuid.UUID) ->
     if device is None:
         raise InvalidInput(_("Unknown device."), pointer="/device")
     return device
-
-
-def _check_may_open(*, actor: User, device: Any, token_device_id: str | None) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and device.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and device.caller_assigned:
-        if token_device_id and token_device_id != str(device.pk):
-            raise NotPermitted(_("You are signed in on another device."), pointer="/device")
-        return
-    raise NotPermitted(_("You may not open a shift on this device."), pointer="/device")
 
 
 def _open_shift_id(*, tenant: Tenant, device: Device) -> uuid.UUID | None:
@@ -238,21 +225,11 @@ def _check_close_fits(*, tenant: Tenant, expected_cash: Decimal, counted_cash: D
 def _lock_open_shift(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Shift:
     """The shift, locked like a sale locks it (FOR NO KEY UPDATE); it must be open and the
     caller its cashier, its branch's manager or the tenant admin."""
-    shift = Shift.objects.select_for_update(no_key=True).get(tenant=tenant, pk=shift_id)
-    _check_may_work_drawer(actor=actor, shift=shift)
+    shift = locks.lock_shift(tenant=tenant, shift_id=shift_id)
+    policies.require_may_work_drawer(actor=actor, shift=shift)
     if shift.status != Shift.Status.OPEN:
         raise ShiftNotOpen(_("This shift is closed."))
     return shift
-
-
-def _check_may_work_drawer(*, actor: User, shift: Shift) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and shift.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and shift.cashier_id == actor.pk:
-        return
-    raise NotPermitted(_("Only the shift's cashier, its branch's manager or the tenant admin may do this."))
 
 
 def _money(value: Decimal, *, tenant: Tenant, pointer: str, positive: bool) -> Decimal:
