@@ -114,12 +114,12 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     with unique_field("email", detail="A user with this email already exists."):
         user.save()
     if moved:
-        _drop_assignments_elsewhere(user)
+        drop_assignments_elsewhere(user)
     _log_changes(actor=actor, user=user, before=before)
     return user
 
 
-def _drop_assignments_elsewhere(user: User) -> int:
+def drop_assignments_elsewhere(user: User) -> int:
     """A user's tills are in its branch: assignments to devices of any other branch go (all of
     them for a role without a branch). Sign-in on a device, opening a shift, selling and
     offline sync all check the assignment, so this is what ends the user's use of the old tills."""

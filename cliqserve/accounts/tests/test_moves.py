@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -107,4 +108,51 @@ def test_moving_a_cashier_with_an_open_shift_is_409_naming_it_and_changes_nothin
     assert error["meta"] == {"shift": str(shift.pk)}
     assert str(shift.pk) in error["detail"]
     assert User.objects.filter(pk=a.cashier.pk).values().get() == before
+    assert assignments_of(a.cashier) == {a.device.pk}
+
+
+# --- The same rules in the Django admin -------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(User.objects.create_superuser("staff@platform.test", "quiet-meadow-lantern-3"))
+    return client
+
+
+def admin_move(staff: Any, user: Any, branch: Any) -> Any:
+    data = {
+        "email": user.email,
+        "role": user.role,
+        "branch": branch.pk,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    return staff.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+
+
+def test_a_move_in_the_admin_drops_the_old_branchs_tills(staff, world):
+    a = world.a
+
+    response = admin_move(staff, a.cashier, a.other_branch)
+
+    assert response.status_code == 302
+    a.cashier.refresh_from_db()
+    assert a.cashier.branch_id == a.other_branch.pk
+    assert assignments_of(a.cashier) == set()
+
+
+def test_a_move_in_the_admin_with_an_open_shift_is_refused_on_the_branch(staff, world):
+    a = world.a
+    shift = open_shift(a)
+
+    response = admin_move(staff, a.cashier, a.other_branch)
+
+    assert response.status_code == 200
+    assert str(shift.pk) in str(response.context["adminform"].form.errors["branch"])
+    a.cashier.refresh_from_db()
+    assert a.cashier.branch_id == a.branch.pk
     assert assignments_of(a.cashier) == {a.device.pk}
