@@ -18,11 +18,11 @@ from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 from .models import User
 from .roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 
-# Sent inside user_update's transaction before a user moves to another branch (or to a role
+# Sent inside user_update's transaction as a user moves to another branch (or to a role
 # without one), with `user` (its new branch already set) and `branch_id` (that new branch, or
-# None). A receiver refuses the move by raising a DomainError: the domains above accounts
-# (sales: an open shift at the old branch) say why a user may not move, without accounts
-# importing them.
+# None). A receiver refuses the move by raising a DomainError, which rolls the whole update
+# back: the domains above accounts (sales: an open shift at the old branch) say why a user may
+# not move, without accounts importing them.
 user_branch_changing = Signal()
 
 USER_FIELDS = frozenset({"email", "first_name", "last_name", "role", "branch", "is_active", "tenant"})
@@ -108,13 +108,13 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     if password:
         _set_password(user, password)
     validate_model(user, exclude=["password"])
-    moved = user.branch_id != before["branch_id"]
-    if moved:
-        user_branch_changing.send(sender=User, user=user, branch_id=user.branch_id)
     with unique_field("email", detail="A user with this email already exists."):
         user.save()
-    if moved:
+    if user.branch_id != before["branch_id"]:
+        # Assignments first: deleting them waits for a shift being opened on one of them, so
+        # the receivers' checks that follow see that shift (sales.locks.hold_assignment).
         drop_assignments_elsewhere(user)
+        user_branch_changing.send(sender=User, user=user, branch_id=user.branch_id)
     _log_changes(actor=actor, user=user, before=before)
     return user
 

@@ -11,6 +11,10 @@ them deadlocks with another:
    sale commits);
 4. the stock levels, in product order (inventory's locks, through its services).
 
+Opening a shift takes one lock before any of these, the caller's device assignment
+(`hold_assignment`): a move of that user to another branch deletes the assignment, so the two
+serialise and the move sees the shift it must refuse (accounts.services.user_update).
+
 Each takes its rows FOR NO KEY UPDATE OF the table itself only: a joined row (a shift's
 branch, a line's product) is read, never locked.
 """
@@ -90,6 +94,16 @@ def shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> An
     shift.branch = attached(Branch, shift, "branch", _BRANCH_COLUMNS)
     shift.caller_assigned = bool(shift.caller_assigned)
     return shift
+
+
+def hold_assignment(*, tenant: Tenant, device_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Is the user assigned to the device? The assignment row, if any, stays locked until the
+    caller commits, so the user's move to another branch (which deletes it) cannot pass
+    between this read and the shift it lets the user open. Taken before the shift exists."""
+    held = DeviceAssignment.objects.select_for_update(no_key=True).filter(
+        tenant=tenant, device_id=device_id, user_id=user_id
+    )
+    return held.values_list("pk", flat=True).first() is not None
 
 
 # --- 2. The sale and its lines ---------------------------------------------------------------------

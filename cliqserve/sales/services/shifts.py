@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +28,7 @@ from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_money
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.core.validators import currency_decimal_places
-from cliqserve.tenants.models import Device, DeviceAssignment
+from cliqserve.tenants.models import Device
 
 from .. import limits, locks, policies
 from ..errors import ShiftAlreadyOpen, ShiftNotOpen
@@ -57,22 +56,27 @@ def shift_open(
     """Open a shift on `device_id` with `opening_cash` in the drawer; the caller is its cashier.
     Raises InvalidInput, NotPermitted, Conflict (device or branch inactive) or ShiftAlreadyOpen."""
     opening_cash = _money(opening_cash, tenant=tenant, pointer="/opening_cash", positive=False)
-    device = _device_for_opening(tenant=tenant, actor=actor, device_id=device_id)
-    policies.require_may_open_shift(actor=actor, device=device, token_device_id=token_device_id)
-    if not (device.is_active and device.branch.is_active):
-        raise Conflict(_("This device or its branch is deactivated."), pointer="/device")
-    shift = Shift(
-        tenant=tenant, branch_id=device.branch_id, device=device, cashier=actor, opening_cash=opening_cash
-    )
     try:
-        # The partial unique index `shift_one_open_per_device` decides between racing opens:
-        # the second INSERT waits for the first transaction and fails once it commits. The
-        # atomic block is a savepoint inside a caller's transaction (the idempotency key's).
+        # One atomic block (a savepoint inside a caller's transaction, the idempotency key's):
+        # it holds the caller's assignment locked until the shift is in, and the partial unique
+        # index `shift_one_open_per_device` decides between racing opens — the second INSERT
+        # waits for the first transaction and fails once it commits.
         with transaction.atomic():
+            device = _device_for_opening(tenant=tenant, actor=actor, device_id=device_id)
+            policies.require_may_open_shift(actor=actor, device=device, token_device_id=token_device_id)
+            if not (device.is_active and device.branch.is_active):
+                raise Conflict(_("This device or its branch is deactivated."), pointer="/device")
+            shift = Shift(
+                tenant=tenant,
+                branch_id=device.branch_id,
+                device=device,
+                cashier=actor,
+                opening_cash=opening_cash,
+            )
             shift.save(force_insert=True)
     except IntegrityError:
         # Read after the failed INSERT, not before it: this names the winner, it decides nothing.
-        open_id = _open_shift_id(tenant=tenant, device=device)
+        open_id = _open_shift_id(tenant=tenant, device_id=device_id)
         if open_id is None:
             raise
         raise ShiftAlreadyOpen(
@@ -85,22 +89,20 @@ def shift_open(
 
 
 def _device_for_opening(*, tenant: Tenant, actor: User, device_id: uuid.UUID) -> Any:
-    """The tenant's device with its branch and whether the caller is assigned to it (one query)."""
-    assigned = DeviceAssignment.objects.filter(tenant=tenant, device_id=OuterRef("pk"), user_id=actor.pk)
-    device = (
-        Device.objects.filter(tenant=tenant, pk=device_id)
-        .select_related("branch")
-        .annotate(caller_assigned=Exists(assigned))
-        .first()
-    )
+    """The tenant's device with its branch, and whether the caller is assigned to it. The
+    assignment is read locked (locks.hold_assignment): a move of the caller to another branch,
+    which deletes it, either waits for this open and then finds the shift (409), or commits
+    first and this open finds no assignment."""
+    device = Device.objects.filter(tenant=tenant, pk=device_id).select_related("branch").first()
     if device is None:
         raise InvalidInput(_("Unknown device."), pointer="/device")
+    device.caller_assigned = locks.hold_assignment(tenant=tenant, device_id=device.pk, user_id=actor.pk)
     return device
 
 
-def _open_shift_id(*, tenant: Tenant, device: Device) -> uuid.UUID | None:
+def _open_shift_id(*, tenant: Tenant, device_id: uuid.UUID) -> uuid.UUID | None:
     return (
-        Shift.objects.filter(tenant=tenant, device=device, status=Shift.Status.OPEN)
+        Shift.objects.filter(tenant=tenant, device_id=device_id, status=Shift.Status.OPEN)
         .values_list("pk", flat=True)
         .first()
     )
