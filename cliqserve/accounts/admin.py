@@ -18,19 +18,32 @@ from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.db.models import BLANK_CHOICE_DASH
 from django.http import HttpRequest
 
+from cliqserve.core.errors import DomainError
 from cliqserve.tenants.admin import UnscopedForeignKeys
 
 from .models import User
 from .roles import BRANCH_ROLES, Role
+from .services import drop_assignments_elsewhere, user_branch_changing
 
 
 def _scope_problems(*, role: str, tenant: Any, branch: Any) -> list[tuple[str, str]]:
     """Which tenant and branch the role needs; the model's check constraints, in words."""
-    problems: list[tuple[str, str]] = []
+    return [
+        *_tenant_problems(role=role, tenant=tenant),
+        *_branch_problems(role=role, tenant=tenant, branch=branch),
+    ]
+
+
+def _tenant_problems(*, role: str, tenant: Any) -> list[tuple[str, str]]:
     if role == Role.PLATFORM_OWNER and tenant is not None:
-        problems.append(("tenant", "Platform owners belong to no tenant."))
+        return [("tenant", "Platform owners belong to no tenant.")]
     if role != Role.PLATFORM_OWNER and tenant is None:
-        problems.append(("tenant", "This role needs a tenant."))
+        return [("tenant", "This role needs a tenant.")]
+    return []
+
+
+def _branch_problems(*, role: str, tenant: Any, branch: Any) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
     if role in BRANCH_ROLES and branch is None:
         problems.append(("branch", "This role needs a branch."))
     if role not in BRANCH_ROLES and branch is not None:
@@ -75,9 +88,23 @@ class UserRulesForm(forms.ModelForm):
         problems = _scope_problems(role=role, tenant=self._value("tenant"), branch=self._value("branch"))
         if role != Role.PLATFORM_OWNER and (self._value("is_staff") or self._value("is_superuser")):
             problems.append(("is_staff", "Only platform owners may use the admin."))
+        problems += self._move_problems(role=role)
         for name, message in problems:
             self.add_error(name if name in self.fields else None, message)
         return cleaned
+
+    def _move_problems(self, *, role: str) -> list[tuple[str, str]]:
+        """As accounts.services.user_update: a move the domains refuse (sales: an open shift at
+        the old branch) is an error on the branch."""
+        branch = self._value("branch") if role in BRANCH_ROLES else None
+        branch_id = getattr(branch, "pk", None)
+        if self.instance.pk is None or branch_id == self.instance.branch_id:
+            return []
+        try:
+            user_branch_changing.send(sender=User, user=self.instance, branch_id=branch_id)
+        except DomainError as exc:
+            return [("branch", str(exc.detail))]
+        return []
 
 
 class UserCreationForm(UserRulesForm, DjangoUserCreationForm):
@@ -127,6 +154,12 @@ class UserAdmin(UnscopedForeignKeys, DjangoUserAdmin):
         readonly = tuple(super().get_readonly_fields(request, obj))
         # As in accounts.services.user_update: a user never moves to another tenant.
         return (*readonly, "tenant") if obj is not None else readonly
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"branch", "role"} & set(form.changed_data):
+            # As accounts.services.user_update: a user's tills are in its branch.
+            drop_assignments_elsewhere(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Users are deactivated, never deleted: their shifts and sales name them.

@@ -7,14 +7,23 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.security import security_event
 from cliqserve.core.services import refuse_unknown_fields, unique_field, validate_model
-from cliqserve.tenants.models import Branch, Tenant
+from cliqserve.core.tenancy import tenant_scope
+from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
 from .models import User
 from .roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
+
+# Sent inside user_update's transaction as a user moves to another branch (or to a role
+# without one), with `user` (its new branch already set) and `branch_id` (that new branch, or
+# None). A receiver refuses the move by raising a DomainError, which rolls the whole update
+# back: the domains above accounts (sales: an open shift at the old branch) say why a user may
+# not move, without accounts importing them.
+user_branch_changing = Signal()
 
 USER_FIELDS = frozenset({"email", "first_name", "last_name", "role", "branch", "is_active", "tenant"})
 
@@ -82,7 +91,9 @@ def user_create(*, actor: User, email: str, password: str, role: str, **fields: 
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, password: str | None = None, **fields: Any) -> User:
-    """Change a user the actor manages. `tenant` never changes after creation."""
+    """Change a user the actor manages. `tenant` never changes after creation. A move to another
+    branch (or to a role without one) drops the user's assignments to devices of other
+    branches; a receiver of `user_branch_changing` may refuse it (sales: 409 for an open shift)."""
     if not can_manage(actor=actor, target=user):
         raise NotPermitted("You cannot change this user.")
     if "tenant" in fields and fields.pop("tenant") not in (None, user.tenant):
@@ -99,8 +110,27 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     validate_model(user, exclude=["password"])
     with unique_field("email", detail="A user with this email already exists."):
         user.save()
+    if user.branch_id != before["branch_id"]:
+        # Assignments first: deleting them waits for a shift being opened on one of them, so
+        # the receivers' checks that follow see that shift (sales.locks.hold_assignment).
+        drop_assignments_elsewhere(user)
+        user_branch_changing.send(sender=User, user=user, branch_id=user.branch_id)
     _log_changes(actor=actor, user=user, before=before)
     return user
+
+
+def drop_assignments_elsewhere(user: User) -> int:
+    """A user's tills are in its branch: assignments to devices of any other branch go (all of
+    them for a role without a branch). Sign-in on a device, opening a shift, selling and
+    offline sync all check the assignment, so this is what ends the user's use of the old tills."""
+    if user.tenant_id is None:
+        return 0
+    with tenant_scope(user.tenant_id):
+        elsewhere = DeviceAssignment.objects.filter(tenant_id=user.tenant_id, user=user)
+        if user.branch_id is not None:
+            elsewhere = elsewhere.exclude(device__branch_id=user.branch_id)
+        deleted, _ = elsewhere.delete()
+    return deleted
 
 
 def user_deactivate(*, actor: User, user: User) -> User:

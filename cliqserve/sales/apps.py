@@ -5,3 +5,13 @@ class SalesConfig(AppConfig):
     name = "cliqserve.sales"
     label = "sales"
     verbose_name = "Sales"
+
+    def ready(self) -> None:
+        # accounts sits below sales: it announces a user's move, sales says whether it may happen.
+        from cliqserve.accounts.services import user_branch_changing
+
+        from .services.shifts import refuse_move_with_open_shift
+
+        user_branch_changing.connect(
+            refuse_move_with_open_shift, dispatch_uid="sales.refuse_move_with_open_shift"
+        )

@@ -4,13 +4,14 @@ from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ServiceModelViewSet
 
 from .. import auth, selectors, services
@@ -39,6 +40,17 @@ class UserFilter(filters.FilterSet):
 USER_ADMINS = {Role.PLATFORM_OWNER, Role.TENANT_ADMIN, Role.BRANCH_MANAGER}
 
 
+MOVE_REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description="`conflict`: the user has an open shift at another branch than the one it moves to "
+    "(`meta.shift` names it); close it first.",
+)
+
+
+@extend_schema_view(
+    update=extend_schema(responses={200: UserSerializer, 409: MOVE_REFUSED}),
+    partial_update=extend_schema(responses={200: UserSerializer, 409: MOVE_REFUSED}),
+)
 class UserViewSet(ServiceModelViewSet):
     """Staff accounts. Each role manages only the roles below it, in its own scope."""
 

@@ -41,7 +41,8 @@ class SalesSyncView(PolicyAPIView):
     **Accepted but flagged for review** (`needs_review`, `review_reasons` sorted): stock left below
     zero at the branch (`negative_stock`; the sale happened, so it is never refused for stock), a
     cashier's price override (`price_override`), a discount above the tenant's cashier limit
-    (`discount_above_limit`), an inactive product (`inactive_product`), plus the two shift flags.
+    (`discount_above_limit`), an inactive product (`inactive_product`), a cashier's sale on another
+    cashier's shift (`other_cashiers_shift`), plus the two shift flags.
 
     **Rejected** (nothing written for that sale; `errors` in the usual error-object format, each
     `source.pointer` absolute in the request body, e.g. `/sales/3/lines/0/product`): a malformed sale

@@ -18,7 +18,9 @@ instead. What is still refused is what cannot be recorded truthfully. The rules 
 * The shift: the device's shift that was open at `created_at` (opened_at <= created_at and
   closed_at null or >= created_at), flagged `late_for_closed_shift` if it has been closed since;
   else the device's open shift, flagged `outside_shift`; else the sale is `shift_not_open`
-  (the device keeps it and retries once a shift is open).
+  (the device keeps it and retries once a shift is open). A cashier's sale that lands on
+  another cashier's shift is flagged `other_cashiers_shift` (online, that cashier could not
+  have sold on it; the other cashier's drawer would look short at its close).
 * Stock may go negative; the sale is then flagged `negative_stock`. Pricing flags a cashier's
   price override (`price_override`), a discount above the limit (`discount_above_limit`) and
   an inactive product (`inactive_product`) rather than refusing them.
@@ -45,12 +47,11 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, Whe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import Conflict, DomainError, InvalidInput, NotPermitted, error_object
 from cliqserve.inventory.models import StockLevel
 from cliqserve.tenants.models import Device, DeviceAssignment
 
-from .. import metrics
+from .. import locks, metrics, policies
 from ..errors import ShiftNotOpen
 from ..models import Sale, Shift
 from .selling import (
@@ -73,6 +74,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
 LATE_FOR_CLOSED_SHIFT = "late_for_closed_shift"
 OUTSIDE_SHIFT = "outside_shift"
+OTHER_CASHIERS_SHIFT = "other_cashiers_shift"
 NEGATIVE_STOCK = "negative_stock"
 
 
@@ -136,21 +138,9 @@ def _device_for_sync(
     )
     if device is None:
         raise InvalidInput(_("Unknown device."), pointer="/device")
-    if not _may_sync_for(actor=actor, device=device, token_device_id=token_device_id):
+    if not policies.may_sync_for(actor=actor, device=device, token_device_id=token_device_id):
         raise NotPermitted(_("You cannot upload sales for this device."), pointer="/device")
     return device
-
-
-def _may_sync_for(*, actor: User, device: Any, token_device_id: str | None) -> bool:
-    if actor.role == Role.TENANT_ADMIN:
-        return True
-    if actor.role == Role.BRANCH_MANAGER:
-        return bool(device.branch_id == actor.branch_id)
-    if actor.role == Role.CASHIER:
-        # A cashier signed in on one device uploads that device's sales, not another's.
-        on_this_device = not token_device_id or token_device_id == str(device.pk)
-        return bool(device.caller_assigned) and on_this_device
-    return False
 
 
 # --- Deduplication --------------------------------------------------------------------------------
@@ -222,6 +212,7 @@ def _record(*, tenant: Tenant, actor: User, device: Device, sale: OfflineSaleInp
         cart = price_cart(tenant=tenant, actor=actor, lines=sale.lines, enforce_limits=False)
         settlement = settle(tenant=tenant, total=cart.sum_of("total"), payments=sale.payments)
         shift, shift_reasons = _lock_shift_at(tenant=tenant, device=device, moment=sale.created_at)
+        shift_reasons += _cashier_reasons(actor=actor, shift=shift)
         cart.review_reasons = sorted({*cart.review_reasons, *shift_reasons})
         keep_offline_receipt_number(
             tenant=tenant, shift=shift, device=device, receipt_number=sale.receipt_number
@@ -249,9 +240,9 @@ def _lock_shift_at(*, tenant: Tenant, device: Device, moment: datetime) -> tuple
     the sale is flagged late). Returns the shift and the review reasons it brings."""
     covers = Q(opened_at__lte=moment) & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
     shift = (
-        Shift.objects.select_for_update(no_key=True, of=("self",))
+        locks.locked_shifts(tenant)
         .select_related("branch")
-        .filter(Q(status=Shift.Status.OPEN) | covers, tenant=tenant, device=device)
+        .filter(Q(status=Shift.Status.OPEN) | covers, device=device)
         .annotate(
             covers=Case(When(covers, then=Value(True)), default=Value(False), output_field=BooleanField())
         )
@@ -267,6 +258,11 @@ def _lock_shift_at(*, tenant: Tenant, device: Device, moment: datetime) -> tuple
     if shift.status != Shift.Status.OPEN:
         return shift, [LATE_FOR_CLOSED_SHIFT]
     return shift, []
+
+
+def _cashier_reasons(*, actor: User, shift: Shift) -> list[str]:
+    """A cashier sells online only on its own shift; offline, another cashier's shift is flagged."""
+    return [OTHER_CASHIERS_SHIFT] if policies.on_another_cashiers_shift(actor=actor, shift=shift) else []
 
 
 def _flag_negative_stock(*, tenant: Tenant, sale: Sale, cart: Cart) -> None:

@@ -18,6 +18,9 @@ Queries of a refund (PostgreSQL), whatever its number of lines: lock the shift (
 (1) and its lines with their products (1), the earlier refunds of those lines (1, only when a
 line was refunded before), what each method paid and gave back (2), write the refund, its
 lines and payments (3), restock (5: which lines moved stock, then 4), update the lines and the sale (2).
+
+Refunds and voids share their lock order, their targets and their restocking, so they stay one
+module of about 400 lines; how a refund's money goes back is refund_payments.py.
 """
 
 from __future__ import annotations
@@ -33,16 +36,16 @@ from django.db.models import Case, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
-from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
+from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_cost, quantize_money, quantize_quantity
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import ReceiptLine, stock_return
 
-from .. import metrics
+from .. import locks, metrics, policies
 from ..errors import RefundExceedsSale, ShiftNotOpen
-from ..models import Payment, PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
-from .selling import PaymentInput, checked_payment_amount
+from ..models import PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
+from .refund_payments import refund_payments
+from .selling import PaymentInput
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -50,9 +53,6 @@ if TYPE_CHECKING:
 
 # The parts of a line a refund gives back, each in proportion.
 AMOUNTS = ("gross", "discount", "tax", "total")
-# Without explicit payments a refund goes back to the sale's methods in this order: card and
-# other first (no cash leaves the drawer when it need not), then cash.
-NON_CASH_ORDER = (PaymentMethod.CARD, PaymentMethod.OTHER)
 # Enough digits for amount x quantity (14 + 14) before the result is rounded to the currency.
 _PRECISION = 60
 
@@ -91,14 +91,14 @@ def refund_create(
     methods), taking cash out of an open shift of the sale's branch; with `restock` the units go
     back into stock at the cost the sale captured. Raises NotPermitted, InvalidInput,
     RefundExceedsSale (every offending line), ShiftNotOpen or Conflict (a voided sale)."""
-    _check_may_refund(actor=actor, sale=sale)
+    policies.require_may_refund(actor=actor, sale=sale)
     requested = _checked_inputs(lines)
     with transaction.atomic():
         shift = _lock_drawer(tenant=tenant, sale=sale, shift_id=shift_id, token_device_id=token_device_id)
-        sale = _lock_sale(tenant=tenant, sale_id=sale.pk)
+        sale = locks.lock_sale(tenant=tenant, sale_id=sale.pk)
         if sale.status == Sale.Status.VOIDED:
             raise Conflict(_("This sale was voided; there is nothing to refund."))
-        sale_lines = _lock_lines(tenant=tenant, sale=sale)
+        sale_lines = locks.lock_sale_lines(tenant=tenant, sale_id=sale.pk)
         targets = _match(requested, sale_lines)
         _refuse_excess(targets)
         refund = _record_refund(
@@ -114,14 +114,6 @@ def refund_create(
         _mark_refunded(sale=sale, sale_lines=sale_lines, targets=targets, refund=refund)
         transaction.on_commit(lambda: metrics.refund_recorded(refund, currency=sale.currency))
     return refund
-
-
-def _check_may_refund(*, actor: User, sale: Sale) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and sale.branch_id == actor.branch_id:
-        return
-    raise NotPermitted(_("Only the tenant admin or the branch's manager may refund a sale."))
 
 
 def _checked_inputs(lines: Sequence[RefundLineInput]) -> list[RefundLineInput]:
@@ -151,7 +143,7 @@ def _lock_drawer(
     """The open shift whose drawer pays out cash, locked against a concurrent close: the one
     named in the request, else the open shift of the caller's device, else that of the sale's
     device — always a shift of the sale's branch. None when neither device has one open."""
-    shifts = Shift.objects.select_for_update(no_key=True).filter(tenant=tenant)
+    shifts = locks.locked_shifts(tenant)
     if shift_id is not None:
         shift = shifts.filter(pk=shift_id).first()
         if shift is None or shift.branch_id != sale.branch_id:
@@ -166,22 +158,6 @@ def _lock_drawer(
         .order_by(callers_first)
         .first()
     )
-
-
-def _lock_sale(*, tenant: Tenant, sale_id: uuid.UUID) -> Sale:
-    # NO KEY UPDATE: the refund rows' foreign keys to the sale may still be checked.
-    locked = Sale.objects.select_for_update(no_key=True, of=("self",)).select_related("branch")
-    return locked.get(tenant=tenant, pk=sale_id)
-
-
-def _lock_lines(*, tenant: Tenant, sale: Sale) -> dict[uuid.UUID, SaleLine]:
-    locked = (
-        SaleLine.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("product")
-        .filter(tenant=tenant, sale_id=sale.pk)
-        .order_by("position")
-    )
-    return {line.pk: line for line in locked}
 
 
 def _match(requested: Sequence[RefundLineInput], sale_lines: dict[uuid.UUID, SaleLine]) -> list[_Target]:
@@ -232,22 +208,9 @@ def _record_refund(
     reason: str,
 ) -> Refund:
     refund_id = uuid.uuid4()
-    earlier = _earlier_amounts(tenant=tenant, targets=targets)
-    refund_lines = [
-        RefundLine(
-            tenant=tenant,
-            refund_id=refund_id,
-            sale_line=target.line,
-            quantity=target.quantity,
-            unit_cost=target.line.unit_cost,
-            **_line_amounts(target, earlier.get(target.line.pk, {}), sale.currency),
-        )
-        for target in targets
-    ]
-    total = sum((line.total for line in refund_lines), Decimal(0))
-    refund_payments = _refund_payments(tenant=tenant, sale=sale, total=total, payments=payments)
-    if shift is None and any(payment.method == PaymentMethod.CASH for payment in refund_payments):
-        raise ShiftNotOpen(_("Cash goes back from a drawer: open a shift on this branch's till first."))
+    refund_lines = _refund_lines(tenant=tenant, refund_id=refund_id, sale=sale, targets=targets)
+    totals = _refund_totals(refund_lines)
+    paid_out = _paid_out(tenant=tenant, sale=sale, shift=shift, total=totals["total"], payments=payments)
     refund = Refund.objects.create(
         id=refund_id,
         tenant=tenant,
@@ -256,18 +219,14 @@ def _record_refund(
         actor=actor,
         reason=reason,
         restock=restock,
-        subtotal=sum((line.gross for line in refund_lines), Decimal(0)),
-        discount_total=sum((line.discount for line in refund_lines), Decimal(0)),
-        tax_total=sum((line.tax for line in refund_lines), Decimal(0)),
-        total=total,
-        cost_total=quantize_cost(sum((line.unit_cost * line.quantity for line in refund_lines), Decimal(0))),
+        **totals,
     )
-    for payment in refund_payments:
+    for payment in paid_out:
         payment.refund = refund
     # Seed the prefetch cache, so the caller serializes the refund without reading it back.
     refund._prefetched_objects_cache = {
         "lines": RefundLine.objects.bulk_create(refund_lines),
-        "payments": RefundPayment.objects.bulk_create(refund_payments),
+        "payments": RefundPayment.objects.bulk_create(paid_out),
     }
     if restock:
         _restock(
@@ -279,6 +238,54 @@ def _record_refund(
             reference=f"refund:{refund.pk}",
         )
     return refund
+
+
+def _refund_lines(
+    *, tenant: Tenant, refund_id: uuid.UUID, sale: Sale, targets: Sequence[_Target]
+) -> list[RefundLine]:
+    earlier = _earlier_amounts(tenant=tenant, targets=targets)
+    return [
+        RefundLine(
+            tenant=tenant,
+            refund_id=refund_id,
+            sale_line=target.line,
+            quantity=target.quantity,
+            unit_cost=target.line.unit_cost,
+            **_line_amounts(target, earlier.get(target.line.pk, {}), sale.currency),
+        )
+        for target in targets
+    ]
+
+
+def _refund_totals(refund_lines: Sequence[RefundLine]) -> dict[str, Decimal]:
+    """The refund's sums of its lines, by the Refund field they fill."""
+
+    def total_of(name: str) -> Decimal:
+        return sum((getattr(line, name) for line in refund_lines), Decimal(0))
+
+    cost = sum((line.unit_cost * line.quantity for line in refund_lines), Decimal(0))
+    return {
+        "subtotal": total_of("gross"),
+        "discount_total": total_of("discount"),
+        "tax_total": total_of("tax"),
+        "total": total_of("total"),
+        "cost_total": quantize_cost(cost),
+    }
+
+
+def _paid_out(
+    *,
+    tenant: Tenant,
+    sale: Sale,
+    shift: Shift | None,
+    total: Decimal,
+    payments: Sequence[PaymentInput] | None,
+) -> list[RefundPayment]:
+    """The refund's payments; cash among them needs an open drawer."""
+    rows = refund_payments(tenant=tenant, sale=sale, total=total, payments=payments)
+    if shift is None and any(row.method == PaymentMethod.CASH for row in rows):
+        raise ShiftNotOpen(_("Cash goes back from a drawer: open a shift on this branch's till first."))
+    return rows
 
 
 def _earlier_amounts(*, tenant: Tenant, targets: Sequence[_Target]) -> dict[uuid.UUID, dict[str, Decimal]]:
@@ -313,82 +320,6 @@ def _line_amounts(target: _Target, earlier: dict[str, Decimal], currency: str) -
     return amounts
 
 
-# --- Refund payments ------------------------------------------------------------------------------
-
-
-def _refund_payments(
-    *, tenant: Tenant, sale: Sale, total: Decimal, payments: Sequence[PaymentInput] | None
-) -> list[RefundPayment]:
-    if payments is None:
-        return _allocated(tenant=tenant, total=total, balances=_balances(tenant=tenant, sale=sale))
-    rows = [_payment_row(tenant, payment, index, sale.currency) for index, payment in enumerate(payments)]
-    paid = sum((row.amount for row in rows), Decimal(0))
-    if paid != total:
-        raise InvalidInput(
-            _("The refund payments (%(paid)s) must add up to the refund total (%(total)s).")
-            % {"paid": paid, "total": total},
-            pointer="/payments",
-        )
-    if any(row.method != PaymentMethod.CASH for row in rows):
-        _check_within_balances(rows, _balances(tenant=tenant, sale=sale))
-    return rows
-
-
-def _payment_row(tenant: Tenant, payment: PaymentInput, index: int, currency: str) -> RefundPayment:
-    amount = checked_payment_amount(payment=payment, index=index, currency=currency)
-    return RefundPayment(tenant=tenant, method=payment.method, amount=amount, reference=payment.reference)
-
-
-def _balances(*, tenant: Tenant, sale: Sale) -> dict[str, Decimal]:
-    """What each method may still give back: what it paid on the sale (cash net of the change
-    given) minus what earlier refunds gave back by it."""
-    balances = dict.fromkeys(PaymentMethod.values, Decimal(0))
-    paid = Payment.objects.filter(tenant=tenant, sale_id=sale.pk).order_by().values("method")
-    for row in paid.annotate(amount_sum=Sum("amount")):
-        balances[row["method"]] += row["amount_sum"]
-    balances[PaymentMethod.CASH] -= sale.change_due
-    given_back = (
-        RefundPayment.objects.filter(tenant=tenant, refund__sale_id=sale.pk).order_by().values("method")
-    )
-    for row in given_back.annotate(amount_sum=Sum("amount")):
-        balances[row["method"]] -= row["amount_sum"]
-    return {method: quantize_money(balance, sale.currency) for method, balance in balances.items()}
-
-
-def _check_within_balances(rows: Sequence[RefundPayment], balances: dict[str, Decimal]) -> None:
-    """A card or other refund goes back to what was paid that way; cash is the drawer's and may
-    make up for any method."""
-    given: dict[str, Decimal] = {}
-    for index, row in enumerate(rows):
-        given[row.method] = given.get(row.method, Decimal(0)) + row.amount
-        available = max(balances[row.method], Decimal(0))
-        if row.method != PaymentMethod.CASH and given[row.method] > available:
-            raise InvalidInput(
-                _(
-                    "At most %(available)s can go back by %(method)s: what the sale was paid that way "
-                    "less earlier refunds."
-                )
-                % {"available": available, "method": row.method},
-                pointer=f"/payments/{index}/amount",
-                meta={"method": row.method, "available": str(available)},
-            )
-
-
-def _allocated(*, tenant: Tenant, total: Decimal, balances: dict[str, Decimal]) -> list[RefundPayment]:
-    """Back to the sale's methods: card, then other, each up to what it may still give back,
-    and the rest in cash (never more than cash paid, as the balances cover the sale)."""
-    rows = []
-    left = total
-    for method in NON_CASH_ORDER:
-        amount = min(left, max(balances[method], Decimal(0)))
-        if amount > 0:
-            rows.append(RefundPayment(tenant=tenant, method=method, amount=amount))
-            left -= amount
-    if left > 0:
-        rows.append(RefundPayment(tenant=tenant, method=PaymentMethod.CASH, amount=left))
-    return rows
-
-
 def _mark_refunded(
     *, sale: Sale, sale_lines: dict[uuid.UUID, SaleLine], targets: Sequence[_Target], refund: Refund
 ) -> None:
@@ -415,17 +346,17 @@ def sale_void(
     then leaves it out of its takings). Raises NotPermitted, ShiftNotOpen or Conflict."""
     with transaction.atomic():
         # The shift first, FOR NO KEY UPDATE like a sale: a void and a close never overlap.
-        shift = Shift.objects.select_for_update(no_key=True).get(tenant=tenant, pk=sale.shift_id)
-        _check_may_void(actor=actor, sale=sale, shift=shift, token_device_id=token_device_id)
+        shift = locks.lock_shift(tenant=tenant, shift_id=sale.shift_id)
+        policies.require_may_void(actor=actor, sale=sale, shift=shift, token_device_id=token_device_id)
         if shift.status != Shift.Status.OPEN:
             raise ShiftNotOpen(_("This sale's shift is closed: refund it instead."))
-        sale = _lock_sale(tenant=tenant, sale_id=sale.pk)
+        sale = locks.lock_sale(tenant=tenant, sale_id=sale.pk)
         if sale.status != Sale.Status.COMPLETED:
             raise Conflict(
                 _("Only a completed sale with no refunds can be voided; this one is %(status)s.")
                 % {"status": sale.status}
             )
-        lines = _lock_lines(tenant=tenant, sale=sale)
+        lines = locks.lock_sale_lines(tenant=tenant, sale_id=sale.pk)
         targets = [
             _Target(index=index, line=line, quantity=line.quantity)
             for index, line in enumerate(lines.values())
@@ -443,19 +374,6 @@ def sale_void(
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
         transaction.on_commit(lambda: metrics.sale_voided(sale))
     return sale
-
-
-def _check_may_void(*, actor: User, sale: Sale, shift: Shift, token_device_id: str | None) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and sale.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and sale.cashier_id == actor.pk and shift.cashier_id == actor.pk:
-        # As for selling: a cashier signed in on one till does not work another's drawer.
-        if token_device_id and token_device_id != str(sale.device_id):
-            raise NotPermitted(_("You are signed in on another device."))
-        return
-    raise NotPermitted(_("A cashier may void only its own sales on its own shift."))
 
 
 # --- Stock ----------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ could not have done online.
 
 Queries of an online sale (PostgreSQL): lock the shift with its device and branch (1), the
 products with tax rate and name (1), the stock (3: lock levels, update them, append the
-ledger), the receipt number (1), the sale, its lines and its payments (3).
+ledger), the receipt number (1), the sale, its lines and its payments (3). The shift's lock
+and the two statements written as SQL are in locks.py and sql.py; who may sell, discount and
+override a price, in policies.py.
 """
 
 from __future__ import annotations
@@ -21,27 +23,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
-from cliqserve.catalog.models import Product, ProductTranslation, TaxRate
 from cliqserve.catalog.pricing import HUNDRED, price_line
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_money, quantize_quantity
 from cliqserve.core.validators import currency_decimal_places
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import MAX_QUANTITY, stock_decrement
-from cliqserve.tenants.models import Branch, Device, DeviceAssignment
 
-from .. import metrics
+from .. import limits, locks, metrics, policies, sql
 from ..errors import PaymentInsufficient, ShiftNotOpen
-from ..models import Payment, PaymentMethod, ReceiptSequence, Sale, SaleLine, Shift
+from ..models import Payment, PaymentMethod, Sale, SaleLine, Shift
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
-    from cliqserve.tenants.models import Tenant
+    from cliqserve.tenants.models import Device, Tenant
 
 logger = logging.getLogger("cliqserve.sales")
 
@@ -101,7 +100,7 @@ def sale_create(
     # wrapper's transaction a savepoint would only cost two round trips.
     with transaction.atomic(savepoint=False):
         shift = lock_shift_for_selling(tenant=tenant, actor=actor, shift_id=shift_id)
-        _check_token_device(actor=actor, shift=shift, token_device_id=token_device_id)
+        policies.require_signed_in_on(actor=actor, device_id=shift.device_id, token_device_id=token_device_id)
         cart = price_cart(tenant=tenant, actor=actor, lines=lines, enforce_limits=True)
         settlement = settle(tenant=tenant, total=cart.sum_of("total"), payments=payments)
         sale = record_sale(
@@ -125,86 +124,15 @@ def lock_shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) 
     keys to it may still be checked), with its device and branch. It must be open, its device
     and branch active, and the caller must be its cashier on a device still assigned to them,
     the manager of its branch, or the tenant admin."""
-    shift = _shift_with_device_and_branch(tenant=tenant, actor=actor, shift_id=shift_id)
+    shift = locks.shift_for_selling(tenant=tenant, actor=actor, shift_id=shift_id)
     if shift is None:
         raise InvalidInput(_("Unknown shift."), pointer="/shift")
-    _check_caller_may_sell(actor=actor, shift=shift)
+    policies.require_may_sell(actor=actor, shift=shift)
     if shift.status != Shift.Status.OPEN:
         raise ShiftNotOpen(_("This shift is closed; open a new shift to sell."))
     if not (shift.device.is_active and shift.branch.is_active):
         raise ShiftNotOpen(_("This shift's device or branch has been deactivated."))
     return shift
-
-
-# Only the columns of the device and branch that a sale reads.
-_DEVICE_COLUMNS = ("id", "tenant_id", "branch_id", "code", "is_active")
-_BRANCH_COLUMNS = ("id", "tenant_id", "code", "is_active")
-
-
-def _shift_with_device_and_branch(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Any:
-    """One locked read, written as SQL: every sale starts with it, and the ORM spends more time
-    compiling this select_related + Exists + FOR NO KEY UPDATE OF than the database spends
-    running it (bench/README.md). Django still builds the Shift (Model.raw converts each
-    column); the device and branch are attached as select_related would attach them."""
-    device_columns = ", ".join(f"device.{column} AS device_{column}" for column in _DEVICE_COLUMNS)
-    branch_columns = ", ".join(f"branch.{column} AS branch_{column}" for column in _BRANCH_COLUMNS)
-    lock = ""
-    if connection.features.has_select_for_update:
-        lock = connection.ops.for_update_sql(no_key=True, of=("shift",))
-    # Table and column names from the models and this module; every value is a bound parameter.
-    sql = f"""
-        SELECT shift.*, {device_columns}, {branch_columns},
-               EXISTS (SELECT 1 FROM {DeviceAssignment._meta.db_table} AS assignment
-                       WHERE assignment.tenant_id = shift.tenant_id
-                         AND assignment.device_id = shift.device_id
-                         AND assignment.user_id = %s) AS caller_assigned
-        FROM {Shift._meta.db_table} AS shift
-        JOIN {Device._meta.db_table} AS device ON device.id = shift.device_id
-        JOIN {Branch._meta.db_table} AS branch ON branch.id = shift.branch_id
-        WHERE shift.tenant_id = %s AND shift.id = %s
-        {lock}
-    """  # noqa: S608  # nosec B608
-    params = [
-        _db_value(DeviceAssignment, "user", actor.pk),
-        _db_value(Shift, "tenant", tenant.pk),
-        _db_value(Shift, "id", shift_id),
-    ]
-    shift = next(iter(Shift.objects.raw(sql, params)), None)
-    if shift is None:
-        return None
-    shift.device = _attached(Device, shift, "device", _DEVICE_COLUMNS)
-    shift.branch = _attached(Branch, shift, "branch", _BRANCH_COLUMNS)
-    shift.caller_assigned = bool(shift.caller_assigned)
-    return shift
-
-
-def _attached(model: Any, row: Any, prefix: str, columns: Sequence[str]) -> Any:
-    """A `model` instance from the `<prefix>_<column>` columns of a raw row (booleans and ids
-    come back raw on SQLite: converted here as Model.raw converts the row's own columns)."""
-    values = {}
-    for column in columns:
-        field = model._meta.get_field(column.removesuffix("_id"))
-        value = getattr(row, f"{prefix}_{column}")
-        values[column] = field.to_python(value) if value is not None else None
-    # from_db() takes the values in the model's field order, whatever order the names are in.
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
-
-
-def _check_caller_may_sell(*, actor: User, shift: Any) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and shift.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and shift.cashier_id == actor.pk and shift.caller_assigned:
-        return
-    raise NotPermitted(_("You cannot sell on this shift."))
-
-
-def _check_token_device(*, actor: User, shift: Shift, token_device_id: str | None) -> None:
-    """A cashier signed in on one device sells on that device's shift, not another's."""
-    if actor.role == Role.CASHIER and token_device_id and token_device_id != str(shift.device_id):
-        raise NotPermitted(_("You are signed in on another device."))
 
 
 # --- Pricing --------------------------------------------------------------------------------------
@@ -216,7 +144,7 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
     happened) it is priced as given and the cart is flagged for review."""
     if not lines:
         raise InvalidInput(_("Give at least one line."), pointer="/lines")
-    products = _products_for(tenant=tenant, ids={line.product_id for line in lines})
+    products = sql.products_for(tenant=tenant, ids={line.product_id for line in lines})
     cart = Cart(lines=[])
     for position, line in enumerate(lines):
         pointer = f"/lines/{position}"
@@ -240,70 +168,38 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
         )
         cart.lines.append(priced_line(tenant=tenant, line=line, product=product, position=position))
     cart.review_reasons = sorted(set(cart.review_reasons))
+    limits.check_cart(cart)
     return cart
-
-
-# Only the columns of a product's tax rate that a sale reads.
-_TAX_RATE_COLUMNS = ("id", "tenant_id", "rate", "inclusive")
-
-
-def _products_for(*, tenant: Tenant, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The products with their tax rate and their name in the tenant's language (else the
-    first other), in one read written as SQL for the reason `_shift_with_device_and_branch`
-    gives: the ORM's select_related + correlated Subquery costs more to build than to run."""
-    tax_rate_columns = ", ".join(f"tax_rate.{column} AS tax_rate_{column}" for column in _TAX_RATE_COLUMNS)
-    in_ids = ", ".join(["%s"] * len(ids))
-    # Table and column names from the models and this module; every value is a bound parameter.
-    sql = f"""
-        SELECT product.*, {tax_rate_columns},
-               (SELECT name.name FROM {ProductTranslation._meta.db_table} AS name
-                WHERE name.master_id = product.id
-                ORDER BY name.language_code <> %s, name.language_code
-                LIMIT 1) AS receipt_name
-        FROM {Product._meta.db_table} AS product
-        LEFT JOIN {TaxRate._meta.db_table} AS tax_rate ON tax_rate.id = product.tax_rate_id
-        WHERE product.tenant_id = %s AND product.id IN ({in_ids})
-    """  # noqa: S608  # nosec B608
-    params = [
-        tenant.default_language,
-        _db_value(Product, "tenant", tenant.pk),
-        *(_db_value(Product, "id", product_id) for product_id in ids),
-    ]
-    products = {}
-    for product in Product.objects.raw(sql, params):
-        if product.tax_rate_id is not None:
-            product.tax_rate = _attached(TaxRate, product, "tax_rate", _TAX_RATE_COLUMNS)
-        products[product.pk] = product
-    return products
 
 
 def _check_line_limits(
     *, tenant: Tenant, actor: User, line: LineInput, product: Any, pointer: str, cart: Cart, enforce: bool
 ) -> None:
+    """A line's figures within range; what the caller may not do refused (`enforce`) or
+    flagged for review (policies.line_refusals)."""
+    _check_line_figures(line=line, pointer=pointer)
+    refusals = policies.line_refusals(
+        tenant=tenant,
+        actor=actor,
+        overridden=line.unit_price is not None and line.unit_price != product.price,
+        discount=line.discount_percent or Decimal(0),
+        pointer=pointer,
+    )
+    for reason, field_pointer, detail in refusals:
+        if enforce:
+            raise NotPermitted(detail, pointer=field_pointer)
+        cart.review_reasons.append(reason)
+
+
+def _check_line_figures(*, line: LineInput, pointer: str) -> None:
     if line.quantity <= 0 or quantize_quantity(line.quantity) >= MAX_QUANTITY:
         raise InvalidInput(_("Must be greater than zero and within range."), pointer=f"{pointer}/quantity")
-    discount = line.discount_percent or Decimal(0)
-    if not Decimal(0) <= discount <= HUNDRED:
+    if not Decimal(0) <= (line.discount_percent or Decimal(0)) <= HUNDRED:
         raise InvalidInput(
             _("A discount is between 0 and 100 percent."), pointer=f"{pointer}/discount_percent"
         )
     if line.unit_price is not None and line.unit_price < 0:
         raise InvalidInput(_("Must not be negative."), pointer=f"{pointer}/unit_price")
-    if actor.role != Role.CASHIER:
-        return
-    overridden = line.unit_price is not None and line.unit_price != product.price
-    refusals = []
-    if overridden:
-        refusals.append(("price_override", f"{pointer}/unit_price", _("A cashier may not change the price.")))
-    if discount > tenant.cashier_max_discount_percent:
-        detail = _("A cashier may give at most %(limit)s%% discount.") % {
-            "limit": tenant.cashier_max_discount_percent
-        }
-        refusals.append(("discount_above_limit", f"{pointer}/discount_percent", detail))
-    for reason, field_pointer, detail in refusals:
-        if enforce:
-            raise NotPermitted(detail, pointer=field_pointer)
-        cart.review_reasons.append(reason)
 
 
 def priced_line(*, tenant: Tenant, line: LineInput, product: Any, position: int) -> SaleLine:
@@ -363,6 +259,7 @@ def settle(*, tenant: Tenant, total: Decimal, payments: Sequence[PaymentInput]) 
             pointer="/payments",
             meta={"total": str(total), "paid": str(paid), "missing": str(total - paid)},
         )
+    limits.check_paid(paid=paid, change_due=paid - total)
     return Settlement(payments=rows, paid=paid, change_due=paid - total)
 
 
@@ -395,9 +292,7 @@ def next_receipt_number(*, tenant: Tenant, shift: Shift) -> str:
     """The shift's device's next receipt number, e.g. BR1-POS2-000123. One upsert: the counter
     row is created with the device's first sale and row-locked by each sale until it commits,
     so numbers are unique and — a rolled-back sale giving its number back — gapless."""
-    number = _upsert_sequence(
-        tenant=tenant, device_id=shift.device_id, first=1, on_conflict="{table}.last_number + 1"
-    )
+    number = sql.next_receipt_counter(tenant=tenant, device_id=shift.device_id)
     return f"{_series_prefix(shift.branch.code, shift.device.code)}{number:0{RECEIPT_DIGITS}d}"
 
 
@@ -410,13 +305,7 @@ def keep_offline_receipt_number(*, tenant: Tenant, shift: Shift, device: Device,
     match = _SERIES_NUMBER.fullmatch(receipt_number.upper().removeprefix(prefix))
     if not receipt_number.upper().startswith(prefix) or match is None:
         return
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    _upsert_sequence(
-        tenant=tenant,
-        device_id=device.pk,
-        first=int(match.group()),
-        on_conflict=f"{greatest}({{table}}.last_number, excluded.last_number)",
-    )
+    sql.raise_receipt_counter(tenant=tenant, device_id=device.pk, number=int(match.group()))
 
 
 _SERIES_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -424,37 +313,6 @@ _SERIES_NUMBER = re.compile(r"[0-9]{1,18}")
 
 def _series_prefix(branch_code: str, device_code: str) -> str:
     return f"{branch_code}-{device_code}-".upper()
-
-
-def _upsert_sequence(*, tenant: Tenant, device_id: uuid.UUID, first: int, on_conflict: str) -> int:
-    """INSERT the device's counter at `first`, or set it to `on_conflict`; the number it holds."""
-    table = ReceiptSequence._meta.db_table
-    now = timezone.now()
-    # Table name from the model and a fixed SQL expression from this module; values are bound.
-    sql = f"""
-        INSERT INTO {table} (id, tenant_id, device_id, last_number, created_at, updated_at)
-        VALUES (%s, %s, %s, %s, %s, %s)
-        ON CONFLICT (tenant_id, device_id)
-        DO UPDATE SET last_number = {on_conflict.format(table=table)}, updated_at = excluded.updated_at
-        RETURNING last_number
-    """  # noqa: S608  # nosec B608
-    params = [
-        _db_value(ReceiptSequence, "id", uuid.uuid4()),
-        _db_value(ReceiptSequence, "tenant", tenant.pk),
-        _db_value(ReceiptSequence, "device", device_id),
-        first,
-        now,
-        now,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (number,) = cursor.fetchone()
-    return int(number)
-
-
-def _db_value(model: Any, field_name: str, value: Any) -> Any:
-    """`value` of `model.field_name` as raw SQL must bind it (on SQLite a UUID is 32 hex digits)."""
-    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
 
 
 def record_sale(
@@ -473,8 +331,10 @@ def record_sale(
     """Write the sale, its lines and payments and take its stock, in the caller's transaction.
 
     The stock moves first: a sale refused for stock has written nothing, and the captured
-    moving-average cost is known before the lines are saved.
+    moving-average cost is known before the lines are saved. A drawer or a cost total beyond
+    what its column holds is refused first (limits.py; price_cart and settle check the rest).
     """
+    limits.check_drawer_after_sale(tenant=tenant, shift=shift, settlement=settlement)
     sale_id = uuid.uuid4()
     _take_stock(
         tenant=tenant,
@@ -484,6 +344,7 @@ def record_sale(
         reference=f"sale:{sale_id}",
         allow_negative=allow_negative,
     )
+    cost_total = limits.check_cost_total(cart.lines)
     sale = Sale.objects.create(
         id=sale_id,
         tenant=tenant,
@@ -502,7 +363,7 @@ def record_sale(
         total=cart.sum_of("total"),
         paid=settlement.paid,
         change_due=settlement.change_due,
-        cost_total=sum((line.unit_cost * line.quantity for line in cart.lines), Decimal(0)),
+        cost_total=cost_total,
         needs_review=bool(cart.review_reasons),
         review_reasons=cart.review_reasons,
     )

@@ -1,11 +1,11 @@
 """Cash-drawer shifts: open one per device, pay cash in and out, close with the counted cash.
 
 A pay-out and a close depend on what the drawer holds, so they first take the shift row FOR NO
-KEY UPDATE — the lock every sale takes on its shift (selling.lock_shift_for_selling). A close
+KEY UPDATE — the lock every sale takes on its shift (locks.py). A close
 therefore waits for the sales in flight on its shift and counts all of them; a sale that
 arrives after the close finds the shift closed (409 shift_not_open).
 
-Who may do what:
+Who may do what (policies.py):
 - Open: the tenant admin on any device of the tenant; a branch manager on the devices of its
   branch; a cashier on a device assigned to it — and, when its access token names a device,
   on that device only. The caller becomes the shift's cashier. The device and its branch must
@@ -21,16 +21,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
-from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
+from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_money
+from cliqserve.core.tenancy import tenant_scope
 from cliqserve.core.validators import currency_decimal_places
-from cliqserve.tenants.models import Device, DeviceAssignment
+from cliqserve.tenants.models import Device
 
+from .. import limits, locks, policies
 from ..errors import ShiftAlreadyOpen, ShiftNotOpen
 from ..models import CashMovement, Shift
 from ..shift_report import ShiftReport, shift_totals
@@ -56,22 +56,27 @@ def shift_open(
     """Open a shift on `device_id` with `opening_cash` in the drawer; the caller is its cashier.
     Raises InvalidInput, NotPermitted, Conflict (device or branch inactive) or ShiftAlreadyOpen."""
     opening_cash = _money(opening_cash, tenant=tenant, pointer="/opening_cash", positive=False)
-    device = _device_for_opening(tenant=tenant, actor=actor, device_id=device_id)
-    _check_may_open(actor=actor, device=device, token_device_id=token_device_id)
-    if not (device.is_active and device.branch.is_active):
-        raise Conflict(_("This device or its branch is deactivated."), pointer="/device")
-    shift = Shift(
-        tenant=tenant, branch_id=device.branch_id, device=device, cashier=actor, opening_cash=opening_cash
-    )
     try:
-        # The partial unique index `shift_one_open_per_device` decides between racing opens:
-        # the second INSERT waits for the first transaction and fails once it commits. The
-        # atomic block is a savepoint inside a caller's transaction (the idempotency key's).
+        # One atomic block (a savepoint inside a caller's transaction, the idempotency key's):
+        # it holds the caller's assignment locked until the shift is in, and the partial unique
+        # index `shift_one_open_per_device` decides between racing opens — the second INSERT
+        # waits for the first transaction and fails once it commits.
         with transaction.atomic():
+            device = _device_for_opening(tenant=tenant, actor=actor, device_id=device_id)
+            policies.require_may_open_shift(actor=actor, device=device, token_device_id=token_device_id)
+            if not (device.is_active and device.branch.is_active):
+                raise Conflict(_("This device or its branch is deactivated."), pointer="/device")
+            shift = Shift(
+                tenant=tenant,
+                branch_id=device.branch_id,
+                device=device,
+                cashier=actor,
+                opening_cash=opening_cash,
+            )
             shift.save(force_insert=True)
     except IntegrityError:
         # Read after the failed INSERT, not before it: this names the winner, it decides nothing.
-        open_id = _open_shift_id(tenant=tenant, device=device)
+        open_id = _open_shift_id(tenant=tenant, device_id=device_id)
         if open_id is None:
             raise
         raise ShiftAlreadyOpen(
@@ -84,34 +89,20 @@ def shift_open(
 
 
 def _device_for_opening(*, tenant: Tenant, actor: User, device_id: uuid.UUID) -> Any:
-    """The tenant's device with its branch and whether the caller is assigned to it (one query)."""
-    assigned = DeviceAssignment.objects.filter(tenant=tenant, device_id=OuterRef("pk"), user_id=actor.pk)
-    device = (
-        Device.objects.filter(tenant=tenant, pk=device_id)
-        .select_related("branch")
-        .annotate(caller_assigned=Exists(assigned))
-        .first()
-    )
+    """The tenant's device with its branch, and whether the caller is assigned to it. The
+    assignment is read locked (locks.hold_assignment): a move of the caller to another branch,
+    which deletes it, either waits for this open and then finds the shift (409), or commits
+    first and this open finds no assignment."""
+    device = Device.objects.filter(tenant=tenant, pk=device_id).select_related("branch").first()
     if device is None:
         raise InvalidInput(_("Unknown device."), pointer="/device")
+    device.caller_assigned = locks.hold_assignment(tenant=tenant, device_id=device.pk, user_id=actor.pk)
     return device
 
 
-def _check_may_open(*, actor: User, device: Any, token_device_id: str | None) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and device.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and device.caller_assigned:
-        if token_device_id and token_device_id != str(device.pk):
-            raise NotPermitted(_("You are signed in on another device."), pointer="/device")
-        return
-    raise NotPermitted(_("You may not open a shift on this device."), pointer="/device")
-
-
-def _open_shift_id(*, tenant: Tenant, device: Device) -> uuid.UUID | None:
+def _open_shift_id(*, tenant: Tenant, device_id: uuid.UUID) -> uuid.UUID | None:
     return (
-        Shift.objects.filter(tenant=tenant, device=device, status=Shift.Status.OPEN)
+        Shift.objects.filter(tenant=tenant, device_id=device_id, status=Shift.Status.OPEN)
         .values_list("pk", flat=True)
         .first()
     )
@@ -124,7 +115,8 @@ def cash_movement_create(
     *, tenant: Tenant, actor: User, shift: Shift, kind: str, amount: Decimal, reason: str
 ) -> CashMovement:
     """Put cash into the open shift's drawer (pay-in) or take it out (pay-out). A pay-out may not
-    take more than the drawer should hold now (400 on /amount)."""
+    take more than the drawer should hold now, nor a pay-in take its expected cash beyond what
+    the close can record (400 on /amount)."""
     if kind not in CashMovement.Kind.values:
         raise InvalidInput(_("Unknown kind."), pointer="/kind")
     amount = _money(amount, tenant=tenant, pointer="/amount", positive=True)
@@ -135,6 +127,9 @@ def cash_movement_create(
         locked = _lock_open_shift(tenant=tenant, actor=actor, shift_id=shift.pk)
         if kind == CashMovement.Kind.PAY_OUT:
             _check_drawer_holds(tenant=tenant, shift=locked, amount=amount)
+        else:
+            expected = shift_totals(tenant=tenant, shift=locked).expected_cash
+            limits.check_drawer(expected_cash=expected, adding=amount, pointer="/amount")
         return CashMovement.objects.create(
             tenant=tenant, shift=locked, kind=kind, amount=amount, reason=reason, actor=actor
         )
@@ -161,6 +156,7 @@ def shift_close(*, tenant: Tenant, actor: User, shift: Shift, counted_cash: Deci
         locked = _lock_open_shift(tenant=tenant, actor=actor, shift_id=shift.pk)
         # Under the lock no sale, pay-out or close of this shift is in flight: the figures are final.
         totals = shift_totals(tenant=tenant, shift=locked)
+        _check_close_fits(tenant=tenant, expected_cash=totals.expected_cash, counted_cash=counted_cash)
         locked.status = Shift.Status.CLOSED
         locked.closed_at = timezone.now()
         locked.closed_by = actor
@@ -182,27 +178,60 @@ def shift_close(*, tenant: Tenant, actor: User, shift: Shift, counted_cash: Deci
     return ShiftReport(shift=locked, totals=totals)
 
 
+# --- A cashier moving ----------------------------------------------------------------------------
+
+
+def refuse_move_with_open_shift(
+    sender: Any, *, user: User, branch_id: uuid.UUID | None, **kwargs: Any
+) -> None:
+    """Receiver of accounts' `user_branch_changing`: a user whose shift is open at another
+    branch than the one it moves to must close it first (409 naming the shift) — moved, it
+    could no longer work that drawer, and no one would have counted it."""
+    if user.tenant_id is None:
+        return
+    with tenant_scope(user.tenant_id):
+        open_shifts = Shift.objects.filter(
+            tenant_id=user.tenant_id, cashier_id=user.pk, status=Shift.Status.OPEN
+        )
+        if branch_id is not None:
+            open_shifts = open_shifts.exclude(branch_id=branch_id)
+        shift_id = open_shifts.values_list("pk", flat=True).first()
+    if shift_id is not None:
+        raise Conflict(
+            _("This user has the open shift %(shift)s at its branch; close it before moving the user.")
+            % {"shift": shift_id},
+            pointer="/branch",
+            meta={"shift": str(shift_id)},
+        )
+
+
+def _check_close_fits(*, tenant: Tenant, expected_cash: Decimal, counted_cash: Decimal) -> None:
+    """Sales and pay-ins keep the expected cash within its column (limits.py); should it still
+    not fit, or the variance not, the close is refused (a pay-out or pay-in brings it back)."""
+    if not limits.fits_money(expected_cash, counted_cash - expected_cash):
+        expected_cash = quantize_money(expected_cash, tenant.currency)
+        raise InvalidInput(
+            _(
+                "The expected cash (%(expected)s) or the variance is beyond what can be recorded; "
+                "record a pay-out or pay-in first."
+            )
+            % {"expected": expected_cash},
+            pointer="/counted_cash",
+            meta={"expected_cash": str(expected_cash), "limit": str(limits.MONEY_LIMIT)},
+        )
+
+
 # --- Shared ---------------------------------------------------------------------------------------
 
 
 def _lock_open_shift(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Shift:
     """The shift, locked like a sale locks it (FOR NO KEY UPDATE); it must be open and the
     caller its cashier, its branch's manager or the tenant admin."""
-    shift = Shift.objects.select_for_update(no_key=True).get(tenant=tenant, pk=shift_id)
-    _check_may_work_drawer(actor=actor, shift=shift)
+    shift = locks.lock_shift(tenant=tenant, shift_id=shift_id)
+    policies.require_may_work_drawer(actor=actor, shift=shift)
     if shift.status != Shift.Status.OPEN:
         raise ShiftNotOpen(_("This shift is closed."))
     return shift
-
-
-def _check_may_work_drawer(*, actor: User, shift: Shift) -> None:
-    if actor.role == Role.TENANT_ADMIN:
-        return
-    if actor.role == Role.BRANCH_MANAGER and shift.branch_id == actor.branch_id:
-        return
-    if actor.role == Role.CASHIER and shift.cashier_id == actor.pk:
-        return
-    raise NotPermitted(_("Only the shift's cashier, its branch's manager or the tenant admin may do this."))
 
 
 def _money(value: Decimal, *, tenant: Tenant, pointer: str, positive: bool) -> Decimal:

@@ -19,7 +19,7 @@ from cliqserve.inventory.tests.helpers import ledger_sum, level
 from cliqserve.sales.models import Sale, SaleLine, Shift
 from cliqserve.sales.services import offline
 from conftest import client_for
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, UserFactory
 
 from .helpers import D, open_shift, sale_body, stocked
 
@@ -31,9 +31,9 @@ URL = reverse("sales-sync")
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
-def shift_since(tw: Any, *, hours: float = 1, device: Any = None) -> Shift:
+def shift_since(tw: Any, *, hours: float = 1, device: Any = None, cashier: Any = None) -> Shift:
     """The device's open shift, opened `hours` ago (so a sale of a minute ago falls inside it)."""
-    shift = open_shift(tw, device=device)
+    shift = open_shift(tw, device=device, cashier=cashier)
     Shift.objects.unscoped().filter(pk=shift.pk).update(opened_at=timezone.now() - timedelta(hours=hours))
     shift.refresh_from_db()
     return shift
@@ -336,6 +336,40 @@ def test_a_batch_of_exactly_100_sales_is_taken(world):
 
 
 # --- Review flags ------------------------------------------------------------------------------------
+
+
+def test_a_sale_on_another_cashiers_open_shift_is_recorded_and_flagged(world):
+    """Issue 10: the shift is chosen by device; a cashier's sale on a colleague's shift
+    happened, so it is kept, but flagged, and online selling still refuses it."""
+    a = world.a
+    colleague = UserFactory(email="cashier3@a.test", role="cashier", branch=a.branch)
+    a.device.assignments.create(tenant=a.tenant, user=colleague)
+    shift = shift_since(a, cashier=colleague)
+    item = stocked(a, quantity=10)
+
+    result = sync(client_for(a.cashier), a.device, offline_sale((item, 1))).json()["results"][0]
+
+    assert result["status"] == "created"
+    sale = Sale.objects.unscoped().get(pk=result["sale"])
+    assert (sale.shift_id, sale.cashier_id) == (shift.pk, a.cashier.pk)
+    assert (sale.needs_review, sale.review_reasons) == (True, ["other_cashiers_shift"])
+    online = client_for(a.cashier).post(
+        reverse("sale-list"), sale_body(shift, (item, 1)), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert online.status_code == 403
+    assert sales_of(a).count() == 1
+
+
+def test_the_shifts_own_cashier_and_a_manager_are_not_flagged(world):
+    a = world.a
+    shift_since(a)
+    item = stocked(a, quantity=10)
+
+    own = sync(client_for(a.cashier), a.device, offline_sale((item, 1))).json()["results"][0]
+    managers = sync(client_for(a.branch_manager), a.device, offline_sale((item, 1))).json()["results"][0]
+
+    assert [own["status"], managers["status"]] == ["created", "created"]
+    assert [Sale.objects.unscoped().get(pk=r["sale"]).review_reasons for r in (own, managers)] == [[], []]
 
 
 def test_a_sale_that_takes_stock_below_zero_is_recorded_and_flagged(world):

@@ -686,8 +686,8 @@ def test_opening_costs_a_fixed_number_of_queries(world):
 
     count, _ = queries(lambda: client.post(SHIFTS, open_body(world.a.device)))
 
-    # user + device (with branch and assignment) + savepoint + insert + release
-    assert count == 5
+    # user + savepoint + device (with branch) + the caller's assignment, locked + insert + release
+    assert count == 6
 
 
 def test_cash_movements_list_costs_the_same_for_one_or_twenty(world):
