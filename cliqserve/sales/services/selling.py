@@ -125,7 +125,7 @@ def lock_shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) 
     keys to it may still be checked), with its device and branch. It must be open, its device
     and branch active, and the caller must be its cashier on a device still assigned to them,
     the manager of its branch, or the tenant admin."""
-    shift = _shift_with_device_and_branch(tenant=tenant, actor=actor, shift_id=shift_id)
+    shift: Shift | None = _shift_with_device_and_branch(tenant=tenant, actor=actor, shift_id=shift_id)
     if shift is None:
         raise InvalidInput(_("Unknown shift."), pointer="/shift")
     _check_caller_may_sell(actor=actor, shift=shift)
@@ -174,7 +174,7 @@ def _shift_with_device_and_branch(*, tenant: Tenant, actor: User, shift_id: uuid
         return None
     shift.device = _attached(Device, shift, "device", _DEVICE_COLUMNS)
     shift.branch = _attached(Branch, shift, "branch", _BRANCH_COLUMNS)
-    shift.caller_assigned = bool(shift.caller_assigned)
+    shift.caller_assigned = bool(shift.caller_assigned)  # type: ignore[attr-defined]  # a column of the raw SELECT
     return shift
 
 
@@ -511,7 +511,7 @@ def record_sale(
     for payment in settlement.payments:
         payment.sale = sale
     # Seed the prefetch cache, so the caller serializes the sale without reading it back.
-    sale._prefetched_objects_cache = {
+    sale._prefetched_objects_cache = {  # type: ignore[attr-defined]  # Django's, not in its stubs
         "lines": SaleLine.objects.bulk_create(cart.lines),
         "payments": Payment.objects.bulk_create(settlement.payments),
     }
