@@ -20,6 +20,7 @@ TRANSFER_LINE_ORDER = ("product__sku", "id")
 def stock_level_list(*, tenant: Tenant, actor: User) -> QuerySet[StockLevel]:
     levels = StockLevel.objects.filter(tenant=tenant)
     if actor.role in BRANCH_ROLES:
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
         levels = levels.filter(branch_id=cast("UUID", actor.branch_id))
     return levels
 

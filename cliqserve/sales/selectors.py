@@ -23,6 +23,7 @@ def shift_list(*, tenant: Tenant, actor: User) -> QuerySet[Shift]:
     if actor.role == Role.TENANT_ADMIN:
         return shifts
     if actor.role == Role.BRANCH_MANAGER:
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
         return shifts.filter(branch_id=cast("UUID", actor.branch_id))
     return shifts.filter(cashier=actor)
 

@@ -23,6 +23,7 @@ def tenant_list(*, actor: User) -> QuerySet[Tenant]:
 def branch_list(*, tenant: Tenant, actor: User) -> QuerySet[Branch]:
     branches = Branch.objects.filter(tenant=tenant)
     if actor.role in BRANCH_ROLES:
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
         branches = branches.filter(id=cast("UUID", actor.branch_id))
     return branches
 
