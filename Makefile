@@ -31,13 +31,15 @@ run: install ## Migrate, seed the demo tenant (once; prints its logins) and serv
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install ## Run the whole test suite with coverage (SQLite unless DATABASE_URL is set)
-	$(BIN)/pytest -n auto --cov --cov-report=term
+test: install ## Run the whole test suite with coverage (SQLite unless DATABASE_URL is set); writes coverage.json
+	$(BIN)/pytest -n auto --cov --cov-report=term --cov-report=json
 
-lint: install ## ruff, format check, mypy, bandit
+lint: install ## ruff, format check, mypy --strict, type-ignore ratchet, semgrep, bandit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	.ci/type-ignores
+	.ci/semgrep
 	$(BIN)/bandit -q -c pyproject.toml -r cliqserve config --severity-level medium
 
 format: install ## Apply ruff's fixes and formatting
@@ -54,4 +56,4 @@ schema: install ## Write the OpenAPI schema to schema.yml
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 
 clean: ## Remove the virtualenv, tools and caches (keeps db.sqlite3)
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov staticfiles
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .coverage coverage.json htmlcov staticfiles

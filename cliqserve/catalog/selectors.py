@@ -32,7 +32,7 @@ def product_list(*, tenant: Tenant) -> QuerySet[Product]:
 def product_export_list(*, tenant: Tenant, chunk_size: int = 1000) -> Iterator[Product]:
     """Every product of the tenant, by sku, with what its CSV row shows; read in chunks
     (constant memory, whatever the catalog's size)."""
-    products = (
+    products: QuerySet[Product] = (
         Product.objects.filter(tenant=tenant)
         .select_related("category", "tax_rate")
         .prefetch_related("translations")

@@ -17,6 +17,7 @@ from kombu import Connection
 
 from .errors import error_body, error_object
 from .metrics import metrics
+from .sql import select_one
 
 logger = logging.getLogger("cliqserve.health")
 
@@ -32,8 +33,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def check_database() -> None:
     connection = connections["default"]
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        select_one(connection)
     except Exception:
         # Drop the broken connection so the next probe (or request) dials afresh.
         connection.close()

@@ -32,9 +32,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
+from django.db import OperationalError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -44,6 +42,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from .errors import IdempotencyKeyInUse, IdempotencyKeyRequired, IdempotencyKeyReused, NotPermitted
 from .models import IdempotencyKey
+from .sql import insert_unless_taken
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -130,7 +129,8 @@ def _hash_of(data: Any) -> str:
 
 def _rendered(response: Response) -> str:
     """The body exactly as the client receives it (the API renders JSON only)."""
-    return JSONRenderer().render(response.data).decode()
+    body: bytes = JSONRenderer().render(response.data)
+    return body.decode()
 
 
 def _as_stored(response: Response, body: str) -> HttpResponse:
@@ -153,7 +153,7 @@ def _claim(record: IdempotencyKey) -> IdempotencyKey | None:
     again, and an uncommitted one is invisible. The one wait that matters is the INSERT's.
     """
     try:
-        inserted = _insert_unless_taken(record)
+        inserted = insert_unless_taken(record, lock_wait=LOCK_WAIT)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available: still running
             raise IdempotencyKeyInUse() from exc
@@ -166,62 +166,6 @@ def _claim(record: IdempotencyKey) -> IdempotencyKey | None:
     if stored is None:  # purged between the two statements: rare, and a retry will do
         raise IdempotencyKeyInUse()
     return stored
-
-
-def _insert_unless_taken(record: IdempotencyKey) -> bool:
-    """One statement; True if the row went in. On PostgreSQL it bounds its own wait."""
-    fields = record._meta.concrete_fields
-    values = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    source, params, returning = f"VALUES ({placeholders})", values, ""
-    if connection.vendor == "postgresql":
-        # set_config() runs as the row is produced, i.e. before the INSERT can wait on the unique
-        # index: the wait for a running duplicate is bounded without another round trip. Once
-        # the row is in, RETURNING puts back the session's own timeout (read once per
-        # connection), so the business write's own row locks wait as usual — again in the same
-        # statement. A key found taken keeps the short timeout: that request only reads on.
-        # Only "%s" placeholders are formatted in; every value is a bound parameter.
-        wait = "(SELECT set_config('lock_timeout', %s, true)) AS wait"
-        source = f"SELECT {placeholders} FROM {wait}"  # noqa: S608  # nosec B608 - placeholders only
-        params = [*values, LOCK_WAIT]
-        returning = " RETURNING set_config('lock_timeout', %s, true)"
-        params.append(_session_lock_timeout())
-    table = quote(record._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) {source} ON CONFLICT DO NOTHING{returning}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.rowcount == 1
-    record._state.adding = False
-    record._state.db = connection.alias
-    return inserted
-
-
-_LOCK_TIMEOUT_ATTRIBUTE = "cliqserve_session_lock_timeout"
-
-
-@receiver(connection_created)
-def _remember_session_lock_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """Read the session's lock_timeout — what RESET would restore — once, as each PostgreSQL
-    connection opens (a role or database setting may differ between connections).
-    pg_settings lists every setting to find it, about a millisecond of server CPU: asked in
-    every claim, it would cost more than the round trip it saves. Read here rather than on
-    first use, so no request's statements include it."""
-    if connection.vendor == "postgresql":
-        setattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, _read_session_lock_timeout(connection))
-
-
-def _session_lock_timeout() -> str:
-    value: str | None = getattr(connection, _LOCK_TIMEOUT_ATTRIBUTE, None)
-    return value if value is not None else _read_session_lock_timeout(connection)
-
-
-def _read_session_lock_timeout(database: Any) -> str:
-    with database.cursor() as cursor:
-        cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'")
-        (value,) = cursor.fetchone()
-    return str(value)
 
 
 def _replay(stored: IdempotencyKey, request_hash: str) -> HttpResponse:

@@ -28,4 +28,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
         # Production without a configured token: the endpoint does not exist (fail closed).
         error = error_object(status=404, code="not_found", detail="No endpoint matches this path.")
         return JsonResponse(error_body([error]), status=404)
-    return ExportToDjangoView(request)
+    response: HttpResponse = ExportToDjangoView(request)  # django-prometheus is untyped
+    return response

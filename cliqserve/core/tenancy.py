@@ -105,7 +105,7 @@ class TenantOwnedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects: ClassVar[TenantScopedManager[Any]] = TenantScopedManager()
+    objects = TenantScopedManager()
 
     class Meta:
         abstract = True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+from uuid import UUID
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from cliqserve.accounts.models import User
@@ -17,14 +20,15 @@ TRANSFER_LINE_ORDER = ("product__sku", "id")
 def stock_level_list(*, tenant: Tenant, actor: User) -> QuerySet[StockLevel]:
     levels = StockLevel.objects.filter(tenant=tenant)
     if actor.role in BRANCH_ROLES:
-        levels = levels.filter(branch_id=actor.branch_id)
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
+        levels = levels.filter(branch_id=cast("UUID", actor.branch_id))
     return levels
 
 
 def stock_movement_list(*, tenant: Tenant, actor: User) -> QuerySet[StockMovement]:
     movements = StockMovement.objects.filter(tenant=tenant)
     if actor.role in BRANCH_ROLES:
-        movements = movements.filter(branch_id=actor.branch_id)
+        movements = movements.filter(branch_id=cast("UUID", actor.branch_id))
     return movements
 
 

@@ -22,7 +22,7 @@ branch, a line's product) is read, never locked.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -56,7 +56,7 @@ _DEVICE_COLUMNS = ("id", "tenant_id", "branch_id", "code", "is_active")
 _BRANCH_COLUMNS = ("id", "tenant_id", "code", "is_active")
 
 
-def shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Any:
+def shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Shift | None:
     """The shift a sale is rung up on, locked, with its device and branch and whether the
     caller is assigned to the device — None if the tenant has no such shift.
 
@@ -92,7 +92,7 @@ def shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> An
         return None
     shift.device = attached(Device, shift, "device", _DEVICE_COLUMNS)
     shift.branch = attached(Branch, shift, "branch", _BRANCH_COLUMNS)
-    shift.caller_assigned = bool(shift.caller_assigned)
+    shift.caller_assigned = bool(shift.caller_assigned)  # type: ignore[attr-defined]  # a column of the raw SELECT
     return shift
 
 

@@ -6,7 +6,8 @@ shifts and the sales rung up on them or by it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -22,7 +23,8 @@ def shift_list(*, tenant: Tenant, actor: User) -> QuerySet[Shift]:
     if actor.role == Role.TENANT_ADMIN:
         return shifts
     if actor.role == Role.BRANCH_MANAGER:
-        return shifts.filter(branch_id=actor.branch_id)
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
+        return shifts.filter(branch_id=cast("UUID", actor.branch_id))
     return shifts.filter(cashier=actor)
 
 
@@ -34,7 +36,7 @@ def sale_list(*, tenant: Tenant, actor: User) -> QuerySet[Sale]:
     if actor.role == Role.TENANT_ADMIN:
         return sales
     if actor.role == Role.BRANCH_MANAGER:
-        return sales.filter(branch_id=actor.branch_id)
+        return sales.filter(branch_id=cast("UUID", actor.branch_id))
     return sales.filter(Q(shift__cashier=actor) | Q(cashier=actor))
 
 

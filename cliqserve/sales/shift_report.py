@@ -89,7 +89,8 @@ class ShiftReport:
         """Counted minus expected (live), once the drawer has been counted."""
         if self.shift.counted_cash is None:
             return None
-        return self.shift.counted_cash - self.totals.expected_cash
+        counted: Decimal = self.shift.counted_cash
+        return counted - self.totals.expected_cash
 
 
 def shift_totals(*, tenant: Tenant, shift: Shift) -> ShiftTotals:

@@ -88,7 +88,8 @@ class TenantOwnedAdminForm(forms.ModelForm):
 
     def chosen_tenant_id(self) -> uuid.UUID | None:
         if "tenant" not in self.fields:  # read-only once the row exists
-            return self.instance.tenant_id
+            stored: uuid.UUID | None = self.instance.tenant_id
+            return stored
         tenant = self.cleaned_data.get("tenant")
         return tenant.pk if tenant is not None else None
 
@@ -129,7 +130,7 @@ class TenantOwnedAdmin(UnscopedForeignKeys, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         # unscoped() is safe: only platform staff reach the admin, and they oversee every tenant.
-        queryset = self.model.objects.unscoped()
+        queryset: models.QuerySet[Any] = self.model.objects.unscoped()
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 

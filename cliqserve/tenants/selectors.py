@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from django.db.models import QuerySet
 
@@ -25,14 +26,15 @@ def tenant_list(*, actor: User) -> QuerySet[Tenant]:
 def branch_list(*, tenant: Tenant, actor: User) -> QuerySet[Branch]:
     branches = Branch.objects.filter(tenant=tenant)
     if actor.role in BRANCH_ROLES:
-        branches = branches.filter(id=actor.branch_id)
+        # Never None for a branch role (constraint user_branch_required_for_branch_roles).
+        branches = branches.filter(id=cast("UUID", actor.branch_id))
     return branches
 
 
 def device_list(*, tenant: Tenant, actor: User) -> QuerySet[Device]:
     devices = Device.objects.filter(tenant=tenant).prefetch_related("assigned_users")
     if actor.role == Role.BRANCH_MANAGER:
-        devices = devices.filter(branch_id=actor.branch_id)
+        devices = devices.filter(branch_id=cast("UUID", actor.branch_id))
     elif actor.role == Role.CASHIER:
         devices = devices.filter(assignments__user=actor)
     return devices

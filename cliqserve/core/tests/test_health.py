@@ -7,6 +7,7 @@ import socket
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from django.test import override_settings
 
@@ -39,7 +40,7 @@ def test_readyz_is_ok_when_every_dependency_answers(api_client):
 
 @pytest.mark.django_db
 def test_readyz_names_a_failing_cache(api_client):
-    with mock.patch.object(health.cache, "get", return_value=None):
+    with mock.patch.object(cache, "get", return_value=None):
         response = api_client.get("/readyz")
 
     assert response.status_code == 503

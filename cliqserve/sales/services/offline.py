@@ -154,7 +154,9 @@ def _synced_before(
     rows = Sale.objects.filter(tenant=tenant, client_id__in=list(client_ids)).values_list(
         "client_id", "pk", "receipt_number"
     )
-    return {client_id: (pk, receipt_number) for client_id, pk, receipt_number in rows}
+    return {
+        client_id: (pk, receipt_number) for client_id, pk, receipt_number in rows if client_id is not None
+    }
 
 
 def _duplicate(sale: OfflineSaleInput | SyncResult, sale_id: uuid.UUID, receipt_number: str) -> SyncResult:

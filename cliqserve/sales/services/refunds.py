@@ -224,7 +224,7 @@ def _record_refund(
     for payment in paid_out:
         payment.refund = refund
     # Seed the prefetch cache, so the caller serializes the refund without reading it back.
-    refund._prefetched_objects_cache = {
+    refund._prefetched_objects_cache = {  # type: ignore[attr-defined]  # Django's, not in its stubs
         "lines": RefundLine.objects.bulk_create(refund_lines),
         "payments": RefundPayment.objects.bulk_create(paid_out),
     }

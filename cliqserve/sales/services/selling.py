@@ -372,7 +372,7 @@ def record_sale(
     for payment in settlement.payments:
         payment.sale = sale
     # Seed the prefetch cache, so the caller serializes the sale without reading it back.
-    sale._prefetched_objects_cache = {
+    sale._prefetched_objects_cache = {  # type: ignore[attr-defined]  # Django's, not in its stubs
         "lines": SaleLine.objects.bulk_create(cart.lines),
         "payments": Payment.objects.bulk_create(settlement.payments),
     }

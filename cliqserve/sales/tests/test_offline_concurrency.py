@@ -44,7 +44,9 @@ def test_the_same_batch_uploaded_twice_at_once_records_every_sale_once(world):
         assert first["client_id"] == second["client_id"] == client_id
         assert sorted([first["status"], second["status"]]) == ["created", "duplicate"]
         assert first["sale"] == second["sale"]
-        assert Sale.objects.unscoped().get(pk=first["sale"]).client_id.hex == client_id.replace("-", "")
+        stored_client_id = Sale.objects.unscoped().get(pk=first["sale"]).client_id
+        assert stored_client_id is not None
+        assert stored_client_id.hex == client_id.replace("-", "")
     sold: defaultdict[str, Decimal] = defaultdict(Decimal)
     for sale in batch:
         for line in sale["lines"]:

@@ -33,7 +33,7 @@ def only_error(response: Any) -> dict[str, Any]:
 
 
 def shift_rows() -> list[dict[str, Any]]:
-    return list(Shift.objects.unscoped().order_by("pk").values())
+    return [dict(row) for row in Shift.objects.unscoped().order_by("pk").values()]
 
 
 def movement_count() -> int:
