@@ -116,6 +116,28 @@ def test_one_email_per_tenant_lists_its_rows_and_goes_to_its_active_admins_only(
     assert "manager@a.test" not in {address for email in mail.outbox for address in email.to}
 
 
+def test_one_tenants_failing_check_is_logged_and_the_others_are_still_served(
+    notify_low_stock, world, monkeypatch, json_logs
+):
+    set_reorder_level(level_of(world.a, world.a.branch, "BEANS", quantity=1), 2)
+    set_reorder_level(level_of(world.b, world.b.branch, "TEA", quantity=1), 2)
+    real_check = services.low_stock_notify
+
+    def check_failing_for_a(*, tenant):
+        if tenant.pk == world.a.tenant.pk:
+            raise RuntimeError("tenant A's check broke")
+        return real_check(tenant=tenant)
+
+    monkeypatch.setattr(services, "low_stock_notify", check_failing_for_a)
+
+    assert notify_low_stock() == 1
+
+    assert [email.to for email in mail.outbox] == [["admin@b.test"]]
+    [failure] = [r for r in json_logs.records if r.get("message") == "low stock notification failed"]
+    assert failure["tenant_id"] == str(world.a.tenant.pk)
+    assert level_of(world.a, world.a.branch, "BEANS").low_stock_notified_at is None
+
+
 def test_a_tenant_without_active_admins_is_logged_and_marked_without_email(
     notify_low_stock, world, json_logs
 ):
