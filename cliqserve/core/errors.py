@@ -81,18 +81,27 @@ def _json_pointer(parent: str, key: object) -> str:
 def _field_errors(detail: Any, pointer: str = "") -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
     """Walk DRF's nested validation detail and yield (JSON pointer, messages) per field."""
     if isinstance(detail, dict):
-        for key, value in detail.items():
-            is_whole_object = key in (api_settings.NON_FIELD_ERRORS_KEY, "detail")
-            yield from _field_errors(value, pointer if is_whole_object else _json_pointer(pointer, key))
+        yield from _dict_field_errors(detail, pointer)
     elif isinstance(detail, list):
-        messages = [item for item in detail if not isinstance(item, dict | list)]
-        if messages:
-            yield pointer, messages
-        for index, item in enumerate(detail):
-            if isinstance(item, dict | list) and item:
-                yield from _field_errors(item, _json_pointer(pointer, index))
+        yield from _list_field_errors(detail, pointer)
     else:
         yield pointer, [detail]
+
+
+def _dict_field_errors(detail: dict[Any, Any], pointer: str) -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
+    for key, value in detail.items():
+        is_whole_object = key in (api_settings.NON_FIELD_ERRORS_KEY, "detail")
+        yield from _field_errors(value, pointer if is_whole_object else _json_pointer(pointer, key))
+
+
+def _list_field_errors(detail: list[Any], pointer: str) -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
+    # A list holds either the messages of one field, or one entry per item of a list field.
+    messages = [item for item in detail if not isinstance(item, dict | list)]
+    if messages:
+        yield pointer, messages
+    for index, item in enumerate(detail):
+        if isinstance(item, dict | list) and item:
+            yield from _field_errors(item, _json_pointer(pointer, index))
 
 
 def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
