@@ -14,14 +14,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views import csrf
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from .api.parsers import RequestTooLarge
 from .context import current_request_id
 from .security import security_event
 
@@ -117,6 +121,19 @@ def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def edge_exception(exc: Exception) -> Exception:
+    """Django's own refusals of a request, as the API exceptions that answer them."""
+    if isinstance(exc, Http404):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
+        return drf.ParseError(_("The request is malformed."))
+    return exc
+
+
 # DRF exception class -> (HTTP status, contract code). Order matters: subclasses first.
 _API_EXCEPTION_CODES: tuple[tuple[type[drf.APIException], int | None, str], ...] = (
     (drf.ParseError, 400, "invalid_request"),
@@ -174,10 +191,7 @@ def internal_error_body() -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes a contract error."""
     set_rollback()
-    if isinstance(exc, Http404):
-        exc = drf.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
+    exc = edge_exception(exc)
 
     if isinstance(exc, drf.PermissionDenied | NotPermitted):
         request = context.get("request")
@@ -225,9 +239,28 @@ def _not_found_response(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body([error]), status=404)
 
 
+# Exempt like every DRF view: the API authenticates by token, never by cookie, so CSRF has
+# nothing to protect here, and an unknown path must answer 404 for every method, not 403.
+@csrf_exempt
 def api_path_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/: JSON 404 in every environment, DEBUG included."""
     return _not_found_response(request)
+
+
+def _is_api_path(request: HttpRequest) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the contract's error under /api/, Django's own page elsewhere (admin)."""
+    if not _is_api_path(request):
+        return csrf.csrf_failure(request, reason=reason)
+    error = error_object(
+        status=403,
+        code="permission_denied",
+        detail=_("CSRF verification failed. API calls authenticate with a token, not a cookie."),
+    )
+    return JsonResponse(error_body([error]), status=403)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -246,6 +279,10 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        too_large = RequestTooLarge()
+        error = error_object(status=413, code="request_too_large", detail=str(too_large.detail))
+        return JsonResponse(error_body([error]), status=413)
     error = error_object(status=400, code="invalid_request", detail=_("The request is malformed."))
     return JsonResponse(error_body([error]), status=400)
 
