@@ -149,3 +149,11 @@ def test_django_s_own_request_too_big_is_413_in_the_error_format():
 
     assert response.status_code == 413
     assert json.loads(response.content)["errors"][0]["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/"])
+def test_a_wrong_method_on_the_schema_and_its_viewers_is_json(csrf_client, path):
+    response = csrf_client.put(path)
+
+    assert_contract_error(response, status=405, code="method_not_allowed")
+    assert csrf_client.get(path).status_code == 200
