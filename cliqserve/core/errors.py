@@ -18,6 +18,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
@@ -25,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from .api.parsers import RequestTooLarge
 from .context import current_request_id
 from .security import security_event
 
@@ -119,6 +119,14 @@ def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
         )
         for pointer, messages in _field_errors(exc.detail)
     ]
+
+
+class RequestTooLarge(drf.APIException):
+    """The body is over DATA_UPLOAD_MAX_MEMORY_SIZE (ADR 0004: 413 `request_too_large`)."""
+
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = gettext_lazy("The request body is larger than this server accepts.")
 
 
 def edge_exception(exc: Exception) -> Exception:

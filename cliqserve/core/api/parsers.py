@@ -8,15 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import parsers
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import ParseError
 
-
-class RequestTooLarge(APIException):
-    """The body is over DATA_UPLOAD_MAX_MEMORY_SIZE (ADR 0004: 413 `request_too_large`)."""
-
-    status_code = 413
-    default_code = "request_too_large"
-    default_detail = "The request body is larger than this server accepts."
+# The module, not the name: errors.py imports DRF's views, which import this parser class.
+from .. import errors
 
 
 class JSONParser(parsers.JSONParser):
@@ -33,7 +28,7 @@ class JSONParser(parsers.JSONParser):
             # One byte past the limit tells an oversized body without reading all of it.
             body = stream.read(limit + 1)
             if len(body) > limit:
-                raise RequestTooLarge()
+                raise errors.RequestTooLarge()
             stream = io.BytesIO(body)
         try:
             return super().parse(stream, media_type, parser_context)
