@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cliqserve.core import errors
+from cliqserve.core.api.schema_views import RedocView, SchemaView, SwaggerView
 from cliqserve.core.health import healthz, readyz
 from cliqserve.core.metrics import metrics
 
 api_v1: list[URLPattern | URLResolver] = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("cliqserve.accounts.api.urls")),
     path("", include("cliqserve.tenants.api.urls")),
     path("", include("cliqserve.inventory.api.urls")),

@@ -14,9 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import csrf
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -81,18 +85,27 @@ def _json_pointer(parent: str, key: object) -> str:
 def _field_errors(detail: Any, pointer: str = "") -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
     """Walk DRF's nested validation detail and yield (JSON pointer, messages) per field."""
     if isinstance(detail, dict):
-        for key, value in detail.items():
-            is_whole_object = key in (api_settings.NON_FIELD_ERRORS_KEY, "detail")
-            yield from _field_errors(value, pointer if is_whole_object else _json_pointer(pointer, key))
+        yield from _dict_field_errors(detail, pointer)
     elif isinstance(detail, list):
-        messages = [item for item in detail if not isinstance(item, dict | list)]
-        if messages:
-            yield pointer, messages
-        for index, item in enumerate(detail):
-            if isinstance(item, dict | list) and item:
-                yield from _field_errors(item, _json_pointer(pointer, index))
+        yield from _list_field_errors(detail, pointer)
     else:
         yield pointer, [detail]
+
+
+def _dict_field_errors(detail: dict[Any, Any], pointer: str) -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
+    for key, value in detail.items():
+        is_whole_object = key in (api_settings.NON_FIELD_ERRORS_KEY, "detail")
+        yield from _field_errors(value, pointer if is_whole_object else _json_pointer(pointer, key))
+
+
+def _list_field_errors(detail: list[Any], pointer: str) -> Iterator[tuple[str, list[drf.ErrorDetail]]]:
+    # A list holds either the messages of one field, or one entry per item of a list field.
+    messages = [item for item in detail if not isinstance(item, dict | list)]
+    if messages:
+        yield pointer, messages
+    for index, item in enumerate(detail):
+        if isinstance(item, dict | list) and item:
+            yield from _field_errors(item, _json_pointer(pointer, index))
 
 
 def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
@@ -106,6 +119,27 @@ def validation_error_objects(exc: drf.ValidationError) -> list[dict[str, Any]]:
         )
         for pointer, messages in _field_errors(exc.detail)
     ]
+
+
+class RequestTooLarge(drf.APIException):
+    """The body is over DATA_UPLOAD_MAX_MEMORY_SIZE (ADR 0005: 413 `request_too_large`)."""
+
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = gettext_lazy("The request body is larger than this server accepts.")
+
+
+def edge_exception(exc: Exception) -> Exception:
+    """Django's own refusals of a request, as the API exceptions that answer them."""
+    if isinstance(exc, Http404):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
+        return drf.ParseError(_("The request is malformed."))
+    return exc
 
 
 # DRF exception class -> (HTTP status, contract code). Order matters: subclasses first.
@@ -165,10 +199,7 @@ def internal_error_body() -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes a contract error."""
     set_rollback()
-    if isinstance(exc, Http404):
-        exc = drf.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
+    exc = edge_exception(exc)
 
     if isinstance(exc, drf.PermissionDenied | NotPermitted):
         request = context.get("request")
@@ -216,9 +247,28 @@ def _not_found_response(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body([error]), status=404)
 
 
+# Exempt like every DRF view: the API authenticates by token, never by cookie, so CSRF has
+# nothing to protect here, and an unknown path must answer 404 for every method, not 403.
+@csrf_exempt
 def api_path_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/: JSON 404 in every environment, DEBUG included."""
     return _not_found_response(request)
+
+
+def _is_api_path(request: HttpRequest) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the contract's error under /api/, Django's own page elsewhere (admin)."""
+    if not _is_api_path(request):
+        return csrf.csrf_failure(request, reason=reason)
+    error = error_object(
+        status=403,
+        code="permission_denied",
+        detail=_("CSRF verification failed. API calls authenticate with a token, not a cookie."),
+    )
+    return JsonResponse(error_body([error]), status=403)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -237,6 +287,10 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        too_large = RequestTooLarge()
+        error = error_object(status=413, code="request_too_large", detail=str(too_large.detail))
+        return JsonResponse(error_body([error]), status=413)
     error = error_object(status=400, code="invalid_request", detail=_("The request is malformed."))
     return JsonResponse(error_body([error]), status=400)
 

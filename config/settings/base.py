@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
     # Deny by default: every view that is open to anonymous callers says so itself.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cliqserve.core.api.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cliqserve.core.api.negotiation.JSONFallbackNegotiation",
     "DEFAULT_PAGINATION_CLASS": "cliqserve.core.api.pagination.CursorPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
@@ -340,6 +340,8 @@ CORS_ALLOW_HEADERS = (
 )
 CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A CSRF refusal under /api/ answers in the contract's error format (ADR 0005).
+CSRF_FAILURE_VIEW = "cliqserve.core.errors.csrf_failure"
 
 # --- Bulk import -----------------------------------------------------------------------------
 

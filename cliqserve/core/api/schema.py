@@ -35,21 +35,39 @@ KEY_REUSED = OpenApiResponse(
 )
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+WRITE_METHODS = BODY_METHODS | {"DELETE"}
+
+
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema plus the error responses every operation can really give.
 
     Clients and the API fuzzer are generated from the schema, so it must not pretend that an
-    endpoint only ever answers 2xx.
+    endpoint only ever answers 2xx. One place decides, from what every operation shares:
+
+    - 400: a body to validate, or query parameters (filters, cursor, page size, unknown ones);
+    - 401: any operation — a refused token, or refused credentials on the sign-in routes;
+    - 403: an operation closed to anonymous callers (role policy, scope);
+    - 404: a path with an id;
+    - 409: a write (a state that forbids it: a duplicate, an illegal transition, a used row);
+    - 413: a body over the upload limit (`request_too_large`);
+    - 429: any operation (throttling).
+
+    405 is not listed: it is the answer for methods an operation does not have.
     """
 
     def _error_statuses(self) -> list[str]:
-        statuses = ["429"]
-        if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
-            statuses.append("400")
+        statuses = {"401", "429"}
+        if self.method in BODY_METHODS:
+            statuses |= {"400", "413"}
+        if any(parameter["in"] == "query" for parameter in self._get_parameters()):
+            statuses.add("400")
+        if self.method in WRITE_METHODS:
+            statuses.add("409")
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
-            statuses += ["401", "403"]
+            statuses.add("403")
         if "{" in self.path:
-            statuses.append("404")
+            statuses.add("404")
         return sorted(statuses)
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:

@@ -19,11 +19,15 @@ def assert_contract_error(response, *, status: int, code: str) -> dict:
     assert body["request_id"] == response["X-Request-ID"]
     assert body["errors"], "at least one error object"
     for error in body["errors"]:
-        assert error["status"] == str(status)
-        assert error["code"] == code
-        assert error["detail"]
-        assert "Traceback" not in error["detail"]
+        assert_error_object(error, status=status, code=code)
     return body
+
+
+def assert_error_object(error: dict, *, status: int, code: str) -> None:
+    assert error["status"] == str(status)
+    assert error["code"] == code
+    assert error["detail"]
+    assert "Traceback" not in error["detail"]
 
 
 def test_validation_gives_one_error_per_field_with_json_pointers(api_client):

@@ -69,10 +69,24 @@ def test_schema_documents_the_error_responses_each_operation_can_give():
     private = document["paths"]["/api/v1/_test/private/"]["get"]["responses"]
     echo = document["paths"]["/api/v1/_test/echo/"]["post"]["responses"]
     assert set(private) == {"200", "401", "403", "429"}
-    assert set(echo) == {"200", "400", "429"}
+    # An anonymous write still meets a refused token (401), a conflict, or a body too large.
+    assert set(echo) == {"200", "400", "401", "409", "413", "429"}
     error_ref = echo["400"]["content"]["application/json"]["schema"]["$ref"]
     assert error_ref == "#/components/schemas/Error"
     assert set(document["components"]["schemas"]["Error"]["properties"]) == {"errors", "request_id"}
+
+
+def test_the_sign_in_routes_document_their_401_and_lists_their_400():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    for route in ("/api/v1/auth/login/", "/api/v1/auth/refresh/", "/api/v1/auth/logout/"):
+        assert "401" in paths[route]["post"]["responses"], route
+    branches = paths["/api/v1/branches/"]["get"]
+    assert "400" in branches["responses"]  # an unusable cursor or page size
+    page_size = next(p for p in branches["parameters"] if p["name"] == "page_size")
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (1, 200)
 
 
 def test_sentry_is_started_without_personal_data():
