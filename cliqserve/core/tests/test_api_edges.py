@@ -121,6 +121,43 @@ def test_deeply_nested_json_is_400_even_anonymously():
     assert_contract_error(response, status=400, code="invalid_request")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "a@b.test", "password": "x", "\\ud800": 1}',  # a lone surrogate in a key
+        '{"email": "a@b.test\\udfff", "password": "x"}',  # and in a value
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_json_is_400_even_anonymously(body):
+    response = APIClient().post(LOGIN, data=body, content_type="application/json")
+
+    assert_contract_error(response, status=400, code="invalid_request")
+
+
+def test_a_paired_surrogate_escape_is_ordinary_text(world):
+    before = Branch.objects.unscoped().count()
+    body = '{"name": "Caf\\u00e9 \\ud83d\\ude00", "code": "EMOJI", "timezone": "UTC"}'
+
+    response = client_for(world.a.tenant_admin).post(
+        reverse("branch-list"), data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "Caf\u00e9 \U0001f600"
+    assert Branch.objects.unscoped().count() == before + 1
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=None)
+def test_with_no_upload_limit_a_large_json_body_is_read(world):
+    payload = {"name": "x" * 3_000, "code": "BIG", "timezone": "UTC"}
+
+    response = client_for(world.a.tenant_admin).post(reverse("branch-list"), payload, format="json")
+
+    # Read whole and judged by the serializer (the name is too long), not refused for its size.
+    assert_contract_error(response, status=400, code="validation_error")
+    assert response.json()["errors"][0]["source"] == {"pointer": "/name"}
+
+
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2_000)
 def test_a_json_body_over_the_upload_limit_is_413_and_changes_nothing(world):
     before = Branch.objects.unscoped().count()
