@@ -76,7 +76,7 @@ class TenantWorld:
     """One tenant's rows: two branches, a device in each, one user per role."""
 
     def __init__(self, label: str) -> None:
-        from cliqserve.accounts.roles import Role
+        from cliqserve.core.roles import Role
         from tests.factories import BranchFactory, DeviceFactory, TenantFactory, UserFactory
 
         self.tenant = TenantFactory(slug=f"tenant-{label}", name=f"Tenant {label.upper()}")
@@ -101,7 +101,7 @@ class TenantWorld:
 
 class World:
     def __init__(self) -> None:
-        from cliqserve.accounts.roles import Role
+        from cliqserve.core.roles import Role
         from tests.factories import UserFactory
 
         self.a = TenantWorld("a")

@@ -205,7 +205,7 @@ class Seeded:
 def seed(clients: int) -> Seeded:
     from django.db import transaction
 
-    from cliqserve.accounts.roles import Role
+    from cliqserve.core.roles import Role
     from cliqserve.core.tenancy import tenant_scope
     from cliqserve.tenants.models import Branch, Tenant
 
@@ -310,7 +310,7 @@ def _till(tenant: Any, branch: Any, number: int) -> Till:
     """Device POS<n> with cashier<n> assigned, and a fresh open shift (the last run's is closed)."""
     from django.utils import timezone
 
-    from cliqserve.accounts.roles import Role
+    from cliqserve.core.roles import Role
     from cliqserve.sales.models import Shift
     from cliqserve.tenants.models import Device, DeviceAssignment
 

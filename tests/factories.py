@@ -9,7 +9,7 @@ from typing import Any
 import factory
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
+from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Branch, Device, DeviceAssignment, Tenant
 
 PASSWORD = "correct-horse-battery-staple"

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.models import Job
+from cliqserve.core.roles import Role
 from conftest import World, client_for
 from tests.factories import BranchFactory, DeviceFactory, TenantFactory, UserFactory
 

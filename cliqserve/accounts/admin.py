@@ -19,10 +19,10 @@ from django.db.models import BLANK_CHOICE_DASH
 from django.http import HttpRequest
 
 from cliqserve.core.errors import DomainError
+from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.tenants.admin import UnscopedForeignKeys
 
 from .models import User
-from .roles import BRANCH_ROLES, Role
 from .services import drop_assignments_elsewhere, user_branch_changing
 
 

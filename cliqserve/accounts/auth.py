@@ -25,12 +25,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from cliqserve.core.errors import InvalidInput, RateLimited, Unauthenticated
+from cliqserve.core.roles import Role
 from cliqserve.core.security import security_event
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Device
 
 from .models import User
-from .roles import Role
 
 BAD_CREDENTIALS = "Email or password is incorrect."
 BAD_REFRESH = "The refresh token is invalid, expired or already used."

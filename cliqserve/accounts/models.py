@@ -12,9 +12,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.core.tenancy import Tenancy
-
-from .roles import BRANCH_ROLES, Role
 
 
 class UserManager(BaseUserManager["User"]):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from cliqserve.core.roles import Role
+
 from .models import User
-from .roles import Role
 
 
 def user_list(*, actor: User) -> QuerySet[User]:

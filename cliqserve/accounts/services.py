@@ -10,13 +10,13 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from cliqserve.core.errors import InvalidInput, NotPermitted
+from cliqserve.core.roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
 from cliqserve.core.services import refuse_unknown_fields, unique_field, validate_model
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
 from .models import User
-from .roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 
 # Sent inside user_update's transaction as a user moves to another branch (or to a role
 # without one), with `user` (its new branch already set) and `branch_id` (that new branch, or

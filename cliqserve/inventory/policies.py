@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import NotPermitted
+from cliqserve.core.roles import Role
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import BRANCH_ROLES, Role
+from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.tenants.models import Tenant
 
 from .models import StockLevel, StockMovement, StockTransfer, StockTransferLine

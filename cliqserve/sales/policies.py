@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.errors import NotPermitted
+from cliqserve.core.roles import Role
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User

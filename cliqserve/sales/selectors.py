@@ -12,7 +12,7 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
+from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Tenant
 
 from .models import CashMovement, Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift

@@ -5,10 +5,10 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from cliqserve.core.api.serializers import StrictModelSerializer, StrictSerializer
+from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Branch, Tenant
 
 from ..models import User
-from ..roles import Role
 
 
 class UserSummarySerializer(serializers.ModelSerializer[User]):

@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ServiceModelViewSet
+from cliqserve.core.roles import Role
 
 from .. import auth, selectors, services
 from ..models import User
-from ..roles import Role
 from .serializers import (
     LoginResponseSerializer,
     LoginSerializer,

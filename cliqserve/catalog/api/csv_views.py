@@ -17,11 +17,11 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import Role
 from cliqserve.core.api.jobs import JobSerializer
 from cliqserve.core.api.serializers import StrictSerializer
 from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.errors import InvalidInput
+from cliqserve.core.roles import Role
 from cliqserve.core.tenancy import tenant_scope
 
 from ..csv_io import export_header, export_rows

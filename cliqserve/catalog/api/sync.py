@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES
 from cliqserve.core.api.serializers import StrictSerializer
 from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.money import quantize_money
+from cliqserve.core.roles import TENANT_ROLES
 
 from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncPage, catalog_changes
 from .language import catalog_language

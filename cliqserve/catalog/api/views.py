@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
-from cliqserve.accounts.roles import TENANT_ROLES, Role
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ServiceModelViewSet
+from cliqserve.core.roles import TENANT_ROLES, Role
 
 from .. import custom_fields, selectors, services
 from ..models import Category, CustomFieldDefinition, Product, TaxRate

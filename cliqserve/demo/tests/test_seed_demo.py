@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
+from cliqserve.core.roles import Role
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, Device, DeviceAssignment, Tenant
 

@@ -12,12 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES, Role
 from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet, ServiceModelViewSet
 from cliqserve.core.idempotency import idempotent
+from cliqserve.core.roles import TENANT_ROLES, Role
 
 from .. import selectors, services
 from ..models import StockLevel, StockMovement, StockTransfer

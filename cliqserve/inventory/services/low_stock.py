@@ -17,8 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
 from cliqserve.core import outbox
+from cliqserve.core.roles import Role
 
 from ..locks import lock_newly_low_levels, lock_recovered_levels
 from ..models import StockLevel

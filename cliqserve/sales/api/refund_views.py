@@ -16,11 +16,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES, Role
 from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED, OPTIONAL_IDEMPOTENCY_KEY
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.idempotency import idempotent, idempotent_when_keyed
+from cliqserve.core.roles import TENANT_ROLES, Role
 
 from .. import selectors
 from ..models import Sale

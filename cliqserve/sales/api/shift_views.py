@@ -11,11 +11,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES
 from cliqserve.core.api.schema import KEY_IN_USE, KEY_REUSED, OPTIONAL_IDEMPOTENCY_KEY
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet
 from cliqserve.core.idempotency import idempotent_when_keyed
+from cliqserve.core.roles import TENANT_ROLES
 
 from .. import selectors
 from ..models import Shift

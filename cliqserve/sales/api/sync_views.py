@@ -6,9 +6,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyAPIView
+from cliqserve.core.roles import TENANT_ROLES
 
 from ..services import offline
 from .sync_serializers import SalesSyncResponseSerializer, SalesSyncSerializer, parse_sales

@@ -10,11 +10,11 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cliqserve.accounts.roles import TENANT_ROLES
 from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet
 from cliqserve.core.idempotency import idempotent
+from cliqserve.core.roles import TENANT_ROLES
 
 from .. import selectors
 from ..models import Sale

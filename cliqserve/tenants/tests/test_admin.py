@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
+from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Branch, Device, DeviceAssignment, Tenant
 from tests.factories import BranchFactory, DeviceFactory, TenantFactory, UserFactory
 

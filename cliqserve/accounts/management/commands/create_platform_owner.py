@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
+from cliqserve.core.roles import Role
 from cliqserve.core.security import security_event
 
 # The name of the environment variable, not a password.

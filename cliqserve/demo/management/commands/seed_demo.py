@@ -16,10 +16,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from cliqserve.accounts.models import User
-from cliqserve.accounts.roles import Role
 from cliqserve.accounts.services import user_create
 from cliqserve.catalog.models import Product
 from cliqserve.core.errors import DomainError
+from cliqserve.core.roles import Role
 from cliqserve.core.services import unique_field
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.demo.catalog import seed_demo_catalog
