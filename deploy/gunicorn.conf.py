@@ -58,3 +58,10 @@ def child_exit(server: Arbiter, worker: Worker) -> None:
     # A dead worker's live gauges would otherwise be reported forever by the survivors.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(server: Arbiter) -> None:
+    # gunicorn's own refusals (an over-long request line, say) answer in the API's error format.
+    from config.gunicorn_errors import install
+
+    install()
