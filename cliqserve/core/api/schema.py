@@ -51,13 +51,15 @@ class AutoSchema(SpectacularAutoSchema):
     - 404: a path with an id;
     - 409: a write (a state that forbids it: a duplicate, an illegal transition, a used row);
     - 413: a body over the upload limit (`request_too_large`);
+    - 414 and 431: any operation — a request line or headers over gunicorn's limits, refused
+      before Django in the same format (config/gunicorn_errors.py);
     - 429: any operation (throttling).
 
     405 is not listed: it is the answer for methods an operation does not have.
     """
 
     def _error_statuses(self) -> list[str]:
-        statuses = {"401", "429"}
+        statuses = {"401", "414", "429", "431"}
         if self.method in BODY_METHODS:
             statuses |= {"400", "413"}
         if any(parameter["in"] == "query" for parameter in self._get_parameters()):

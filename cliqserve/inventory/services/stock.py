@@ -48,17 +48,7 @@ def stock_receipt_create(
     require_branch_manager(actor, branch.pk)
     require_lines(lines)
     refuse_duplicate_products(lines)
-    changes = [
-        Change(
-            branch=branch,
-            product=line["product"],
-            kind=Kind.RECEIPT,
-            quantity=positive_quantity(line["quantity"], f"/lines/{index}/quantity"),
-            unit_cost=not_negative_cost(line["unit_cost"], f"/lines/{index}/unit_cost"),
-            pointer=f"/lines/{index}",
-        )
-        for index, line in enumerate(lines)
-    ]
+    changes = _incoming_changes(lines, branch=branch, kind=Kind.RECEIPT)
     return apply_changes(
         tenant=tenant, actor=actor, changes=changes, reference=reference, allow_negative=True
     )
@@ -208,17 +198,7 @@ def stock_return(
     if kind not in RETURN_KINDS:
         raise ValueError(f"stock_return() records {sorted(map(str, RETURN_KINDS))}, not {str(kind)!r}")
     require_lines(lines)
-    changes = [
-        Change(
-            branch=branch,
-            product=line["product"],
-            kind=kind,
-            quantity=positive_quantity(line["quantity"], f"/lines/{index}/quantity"),
-            unit_cost=not_negative_cost(line["unit_cost"], f"/lines/{index}/unit_cost"),
-            pointer=f"/lines/{index}",
-        )
-        for index, line in enumerate(lines)
-    ]
+    changes = _incoming_changes(lines, branch=branch, kind=kind)
     # An increase never needs the negative-stock allowance.
     return apply_changes(
         tenant=tenant, actor=actor, changes=changes, reference=reference, allow_negative=True
@@ -237,3 +217,18 @@ def stock_level_update(
     # Writes just this column: the quantity read earlier may be stale and is not written back.
     level.save(update_fields=["reorder_level", "updated_at"])
     return level
+
+
+def _incoming_changes(lines: Sequence[ReceiptLine], *, branch: Branch, kind: str) -> list[Change]:
+    """One change per line for goods coming in at a stated unit cost (a receipt, a return)."""
+    return [
+        Change(
+            branch=branch,
+            product=line["product"],
+            kind=kind,
+            quantity=positive_quantity(line["quantity"], f"/lines/{index}/quantity"),
+            unit_cost=not_negative_cost(line["unit_cost"], f"/lines/{index}/unit_cost"),
+            pointer=f"/lines/{index}",
+        )
+        for index, line in enumerate(lines)
+    ]
