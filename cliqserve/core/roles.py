@@ -6,6 +6,9 @@ domain's policies) can name them without importing accounts.
 
 from __future__ import annotations
 
+import uuid
+from typing import Protocol
+
 from django.db import models
 
 
@@ -31,3 +34,20 @@ ASSIGNABLE_ROLES: dict[str, frozenset[str]] = {
 
 ALL_ROLES = frozenset(Role)
 TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.BRANCH_MANAGER, Role.CASHIER})
+
+
+class Staff(Protocol):
+    """What the role rules read of a user (accounts.User has it), without core importing accounts."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def branch_id(self) -> uuid.UUID | None: ...
+
+
+def manages_branch(actor: Staff, branch_id: uuid.UUID | None) -> bool:
+    """The tenant admin, or the manager of `branch_id`: who runs a branch's stock and tills."""
+    if actor.role == Role.TENANT_ADMIN:
+        return True
+    return actor.role == Role.BRANCH_MANAGER and actor.branch_id == branch_id

@@ -18,16 +18,10 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import NotPermitted
-from cliqserve.core.roles import Role
+from cliqserve.core.roles import manages_branch
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
-
-
-def manages_branch(actor: User, branch_id: uuid.UUID) -> bool:
-    if actor.role == Role.TENANT_ADMIN:
-        return True
-    return actor.role == Role.BRANCH_MANAGER and actor.branch_id == branch_id
 
 
 def require_branch_manager(actor: User, branch_id: uuid.UUID) -> None:

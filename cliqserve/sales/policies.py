@@ -22,20 +22,13 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import NotPermitted
-from cliqserve.core.roles import Role
+from cliqserve.core.roles import Role, manages_branch
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
     from cliqserve.tenants.models import Tenant
 
     from .models import Sale, Shift
-
-
-def manages_branch(actor: User, branch_id: uuid.UUID | None) -> bool:
-    """The tenant admin, or the manager of `branch_id`."""
-    if actor.role == Role.TENANT_ADMIN:
-        return True
-    return actor.role == Role.BRANCH_MANAGER and actor.branch_id == branch_id
 
 
 def signed_in_elsewhere(actor: User, *, device_id: uuid.UUID, token_device_id: str | None) -> bool:
