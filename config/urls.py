@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("cliqserve.tenants.api.urls")),
     path("", include("cliqserve.inventory.api.urls")),
     path("", include("cliqserve.sales.api.urls")),
+    path("", include("cliqserve.reports.api.urls")),
     path("", include("cliqserve.catalog.api.urls")),
     path("", include("cliqserve.catalog.api.sync_urls")),
     path("", include("cliqserve.catalog.api.csv_urls")),

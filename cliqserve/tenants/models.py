@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -34,6 +35,12 @@ class Tenant(GlobalModel):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="The largest line discount a cashier may give; above it a branch manager or "
         "tenant admin must sell (or override the price).",
+    )
+    business_day_ends_at = models.TimeField(
+        default=time(0),
+        help_text="Local time at which a business day ends: at 04:00, a sale at 01:30 on Saturday "
+        "counts on Friday's business day (a bar open past midnight). Each branch's own time zone "
+        "applies.",
     )
     is_active = models.BooleanField(default=True)
 

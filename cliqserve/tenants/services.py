@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 # The business's own settings, which its tenant admin may change too. Identity (name, slug),
 # currency (history is recorded in it) and activation stay with the platform owner.
 TENANT_SETTINGS = frozenset(
-    {"timezone", "default_language", "allow_negative_stock", "cashier_max_discount_percent"}
+    {
+        "timezone",
+        "default_language",
+        "allow_negative_stock",
+        "cashier_max_discount_percent",
+        "business_day_ends_at",
+    }
 )
 TENANT_FIELDS = TENANT_SETTINGS | {"name", "slug", "currency", "is_active"}
 BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "cliqserve.catalog",
     "cliqserve.inventory",
     "cliqserve.sales",
+    "cliqserve.reports",
     "cliqserve.demo",
     "parler",
 ]

@@ -27,6 +27,7 @@ class TenantSerializer(StrictModelSerializer):
             "default_language",
             "allow_negative_stock",
             "cashier_max_discount_percent",
+            "business_day_ends_at",
             "is_active",
             "created_at",
             "updated_at",

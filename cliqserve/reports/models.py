@@ -1,0 +1,1 @@
+"""Read-only aggregates of the sales domain (rollups) and the files reports are exported to."""

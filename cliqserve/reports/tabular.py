@@ -1,0 +1,93 @@
+"""Reports as tables: one shape for `?format=csv`, export jobs (CSV and XLSX) and the back office.
+
+A `Table` names its columns and whether each holds text or numbers. Text cells that a
+spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return) are escaped with a leading apostrophe (OWASP's "CSV injection" advice); number cells
+never are, so a refund of "-12.50" stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CellKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: CellKind = CellKind.TEXT
+
+
+def text(name: str) -> Column:
+    return Column(name, CellKind.TEXT)
+
+
+def number(name: str) -> Column:
+    return Column(name, CellKind.NUMBER)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Columns and rows (each row a sequence in column order). Rows may be a generator, so an
+    export streams instead of holding a year of lines in memory."""
+
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+    @property
+    def header(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+
+def escape_text(value: str) -> str:
+    """Neutralise a text cell a spreadsheet would evaluate."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def cell(value: Any, column: Column) -> Any:
+    """A cell as it goes into a file: None is empty, numbers as they are, text escaped."""
+    if value is None:
+        return ""
+    if column.kind is CellKind.NUMBER:
+        return value
+    return escape_text(str(value))
+
+
+def safe_rows(table: Table) -> Iterator[list[Any]]:
+    for row in table.rows:
+        yield [cell(value, column) for value, column in zip(row, table.columns, strict=True)]
+
+
+def csv_lines(table: Table) -> Iterator[str]:
+    """The table as CSV text, one line at a time (for a StreamingHttpResponse or a file)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        line = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return line
+
+    writer.writerow(table.header)
+    yield flush()
+    for row in safe_rows(table):
+        writer.writerow([_plain(value) for value in row])
+        yield flush()
+
+
+def _plain(value: Any) -> Any:
+    # Decimals print as they are stored ("12.50"), never in exponent form.
+    return format(value, "f") if isinstance(value, Decimal) else value
