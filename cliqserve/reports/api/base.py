@@ -1,0 +1,57 @@
+"""What every report endpoint shares: its roles, `?format=csv`, and errors always in JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.http import StreamingHttpResponse
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cliqserve.core.api.views import PolicyAPIView
+
+from ..policies import REPORT_ROLES
+from ..tabular import Table, csv_lines
+
+
+class CSVRenderer(BaseRenderer):
+    """Makes `?format=csv` (and `Accept: text/csv`) a format DRF negotiates.
+
+    A report answers CSV with its own streaming response; only an error body ever reaches
+    this renderer, and errors are JSON in every format (the contract's error shape).
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        body: bytes = JSONRenderer().render(data)
+        return body
+
+
+class ReportView(PolicyAPIView):
+    policy: ClassVar = {"get": REPORT_ROLES}
+    renderer_classes: ClassVar = [JSONRenderer, CSVRenderer]  # type: ignore[misc]
+    csv_filename: ClassVar[str] = "report.csv"
+
+    def wants_csv(self, request: Request) -> bool:
+        renderer = getattr(request, "accepted_renderer", None)
+        return isinstance(renderer, CSVRenderer)
+
+    def answer(self, request: Request, *, data: Callable[[], Any], table: Callable[[], Table]) -> Any:
+        """JSON from `data()`, or CSV streamed from `table()` when the caller asked for CSV."""
+        if self.wants_csv(request):
+            response = StreamingHttpResponse(csv_lines(table()), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+            return response
+        return Response(data())
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        response.content_type = "application/json"
+        return response
