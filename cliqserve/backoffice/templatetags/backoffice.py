@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from cliqserve.core.money import quantize_money
+from cliqserve.sales.models import PaymentMethod
 
 register = template.Library()
 
@@ -21,3 +22,12 @@ def money(value: Any, currency: str) -> str:
         return format(quantize_money(Decimal(value), currency), "f")
     except (InvalidOperation, KeyError, ValueError):
         return str(value)
+
+
+@register.filter
+def payment_method(value: str) -> str:
+    """A payment method's translated name ("cash" -> "Cash")."""
+    try:
+        return str(PaymentMethod(value).label)
+    except ValueError:
+        return value

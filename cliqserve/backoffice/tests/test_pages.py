@@ -58,9 +58,9 @@ def test_the_z_report_page_shows_the_shift_figures(shop: Any) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     # One sale of 2 x 10.00 without tax, paid in cash; 100.00 opening cash.
-    assert '<td data-field="sale_count">1</td>' in html
-    assert '<td data-field="gross">20.00</td>' in html
-    assert '<td data-field="expected_cash">120.00</td>' in html
+    assert '<td class="num" data-field="sale_count">1</td>' in html
+    assert '<td class="num" data-field="gross">20.00</td>' in html
+    assert '<td class="num" data-field="expected_cash">120.00</td>' in html
 
 
 def test_a_manager_cannot_open_another_branchs_z_report(shop: Any) -> None:
