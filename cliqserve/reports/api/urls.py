@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .sales_views import SalesReportView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reports/sales/", SalesReportView.as_view(), name="report-sales"),
+]
