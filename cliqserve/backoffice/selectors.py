@@ -10,19 +10,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import NotPermitted
 from cliqserve.inventory import selectors as inventory_selectors
 from cliqserve.inventory.models import StockLevel
 from cliqserve.reports.policies import report_branch_ids
+from cliqserve.reports.selectors import SalesReport, figures_out, sales_report
 from cliqserve.sales import selectors as sales_selectors
 from cliqserve.sales.models import Refund, Sale, Shift
 from cliqserve.sales.shift_report import ShiftReport, shift_report
 from cliqserve.tenants import selectors as tenant_selectors
+from cliqserve.tenants.business_days import business_day_of
 from cliqserve.tenants.models import Branch
 
 if TYPE_CHECKING:
@@ -113,3 +117,71 @@ def low_stock(*, tenant: Tenant, actor: User, branch_ids: Sequence[uuid.UUID]) -
         branch_id__in=branch_ids, reorder_level__gt=0, quantity__lte=F("reorder_level")
     )
     return list(levels.select_related("branch", "product").order_by("quantity", "product__sku")[:PAGE_ROWS])
+
+
+# --- Sales figures (reports.selectors.sales_report: the API's own numbers) ---------------------
+
+DASHBOARD_DAYS = 30
+TOP_ROWS = 10
+
+
+def business_today(*, tenant: Tenant, scope: Scope) -> date:
+    """Today's business day, on the picked branch's clock (else the tenant's)."""
+    zone = scope.selected.timezone if scope.selected is not None else tenant.timezone
+    return business_day_of(timezone.now(), timezone_name=zone, ends_at=tenant.business_day_ends_at)
+
+
+def report_rows(report: SalesReport) -> list[dict[str, Any]]:
+    """The rows as the API answers them: key, label and the figures in the currency's decimals."""
+    return [
+        {"key": row.key, "label": row.label, **figures_out(row.figures, report.currency)}
+        for row in report.rows
+    ]
+
+
+def report_totals(report: SalesReport) -> dict[str, Any]:
+    return figures_out(report.totals, report.currency)
+
+
+def chart_data(rows: Sequence[dict[str, Any]], *series: tuple[str, str]) -> dict[str, Any]:
+    """What a chart draws: labels and, per series (title, figure), the figures as strings."""
+    return {
+        "labels": [row["label"] for row in rows],
+        "series": [{"label": title, "values": [str(row[name]) for row in rows]} for title, name in series],
+    }
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    same_day_last_week: date
+    today_figures: dict[str, Any]
+    last_week_figures: dict[str, Any]
+    days: list[dict[str, Any]]
+    top_products: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+
+
+def dashboard(*, tenant: Tenant, scope: Scope) -> Dashboard:
+    """Today against the same weekday a week ago, the last 30 days by day, and the last 30
+    days' best products and margin per category: three reads of the sales report."""
+    today = business_today(tenant=tenant, scope=scope)
+    start = today - timedelta(days=DASHBOARD_DAYS - 1)
+
+    def report(group_by: str) -> SalesReport:
+        return sales_report(
+            tenant=tenant, branch_ids=scope.branch_ids, date_from=start, date_to=today, group_by=group_by
+        )
+
+    days = report_rows(report("day"))
+    by_key = {row["key"]: row for row in days}
+    last_week = today - timedelta(days=7)
+    return Dashboard(
+        today=today,
+        same_day_last_week=last_week,
+        today_figures=by_key[today.isoformat()],
+        last_week_figures=by_key[last_week.isoformat()],
+        days=days,
+        top_products=report_rows(report("product"))[:TOP_ROWS],
+        categories=report_rows(report("category")),
+    )

@@ -1,13 +1,15 @@
 from django.urls import URLPattern, URLResolver, path
 
-from . import auth_views, views
+from . import auth_views, report_views, views
 
 app_name = "backoffice"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("", report_views.DashboardView.as_view(), name="dashboard"),
+    path("sales/", report_views.SalesReportView.as_view(), name="sales"),
+    path("sales/report.csv", report_views.SalesCSVView.as_view(), name="sales-csv"),
     path("review/", views.ReviewQueueView.as_view(), name="review"),
     path("shifts/", views.ShiftListView.as_view(), name="shifts"),
     path("shifts/<uuid:shift_id>/", views.ShiftDetailView.as_view(), name="shift"),

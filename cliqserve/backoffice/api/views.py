@@ -48,11 +48,3 @@ class ReviewQueueView(Page):
         sales = list(queue[: selectors.PAGE_ROWS])
         context = {"scope": scope, "sales": sales, "page_rows": selectors.PAGE_ROWS}
         return render(request, "backoffice/review.html", context)
-
-
-class DashboardView(Page):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        scope = self.scope()
-        low = selectors.low_stock(tenant=self.tenant, actor=self.actor, branch_ids=scope.covered_ids)
-        context = {"scope": scope, "low_stock": low}
-        return render(request, "backoffice/dashboard.html", context)

@@ -4,10 +4,15 @@ error, a screenshot of each (CI output). Skipped without Chromium unless BROWSER
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from cliqserve.tenants.business_days import business_day_of
+from conftest import client_for
 from tests.factories import PASSWORD
 
 from .browser import Tab, browser  # noqa: F401  (the session fixture)
@@ -26,6 +31,7 @@ def pages(shop: Any) -> dict[str, str]:
     """Every page of the back office, by screenshot name."""
     return {
         "dashboard": "/backoffice/",
+        "sales-report": "/backoffice/sales/?group_by=product",
         "shifts": "/backoffice/shifts/",
         "z-report": f"/backoffice/shifts/{shop.shift.pk}/",
         "sale-lookup": f"/backoffice/sales/lookup/?receipt={shop.sale.receipt_number}",
@@ -79,4 +85,55 @@ def test_signing_out_ends_the_session(shop: Any, tab: Tab) -> None:
     assert tab.page.url.endswith("/backoffice/login/")
     tab.open("/backoffice/shifts/")
     assert "/backoffice/login/" in tab.page.url
+    assert tab.errors == []
+
+
+DRAWN = """() => {
+  const chart = window.Chart && Chart.getChart(document.getElementById("days-chart"));
+  return chart ? {labels: chart.data.labels, values: chart.data.datasets.map((set) => set.data)} : null;
+}"""
+
+
+def api_sales(user: Any, *, days: int, group_by: str) -> Any:
+    tenant = user.tenant
+    today = business_day_of(
+        timezone.now(), timezone_name=tenant.timezone, ends_at=tenant.business_day_ends_at
+    )
+    params = {
+        "from": (today - timedelta(days=days - 1)).isoformat(),
+        "to": today.isoformat(),
+        "group_by": group_by,
+    }
+    response = client_for(user).get("/api/v1/reports/sales/", params)
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("role", ["tenant_admin", "branch_manager"])
+def test_the_dashboard_chart_draws_the_apis_numbers(shop: Any, tab: Tab, role: str) -> None:
+    user = shop.tw.user(role)
+    tab.sign_in(user.email, PASSWORD)
+    tab.page.wait_for_function(DRAWN)
+    drawn = tab.page.evaluate(DRAWN)
+    api = api_sales(user, days=30, group_by="day")
+    assert drawn["labels"] == [row["label"] for row in api["rows"]]
+    assert drawn["values"][0] == [float(row["net_sales"]) for row in api["rows"]]
+    assert drawn["values"][1] == [float(row["gross_margin"]) for row in api["rows"]]
+    today = api_sales(user, days=1, group_by="day")["totals"]
+    assert tab.page.locator('[data-figure="today-net_sales"]').inner_text() == today["net_sales"]
+    assert tab.page.locator('[data-figure="today-sale_count"]').inner_text() == str(today["sale_count"])
+    tab.screenshot(f"{role}-dashboard-chart")
+    assert tab.errors == []
+
+
+def test_the_sales_report_downloads_the_apis_csv(shop: Any, tab: Tab) -> None:
+    admin = shop.tw.tenant_admin
+    tab.sign_in(admin.email, PASSWORD)
+    tab.open("/backoffice/sales/?group_by=product")
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("link", name="Download CSV").click()
+    body = Path(download.value.path()).read_bytes()
+    api = api_sales(admin, days=30, group_by="product")
+    assert body.decode().splitlines()[1].startswith(f"{api['rows'][0]['key']},")
+    assert f"totals,Totals,{api['totals']['sale_count']}," in body.decode()
     assert tab.errors == []
