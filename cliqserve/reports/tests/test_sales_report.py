@@ -330,6 +330,8 @@ def test_cashiers_get_403_and_bad_parameters_400(shop: Shop) -> None:
         ({"group_by": "colour"}, "/group_by"),
         ({"branch": str(shop_world_foreign_branch(shop))}, "/branch"),
         ({"from": "2000-01-01", "to": "2026-12-01"}, "/from"),
+        ({"from": "1999-12-31", "to": "2000-01-01"}, "/from"),
+        ({"from": "2099-12-31", "to": "9999-12-31"}, "/to"),
     ]:
         response = admin.get("/api/v1/reports/sales/", params)
         assert response.status_code == 400, params
