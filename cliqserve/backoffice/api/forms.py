@@ -20,8 +20,8 @@ GROUP_BY_CHOICES = [
     ("cashier", _("Cashier")),
     ("payment_method", _("Payment method")),
 ]
-# The longest period one page asks for: a report over more is an export job.
-MAX_DAYS = 400
+# The days a report may name, as the sales report API: every day's time-zone bounds exist.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class LoginForm(forms.Form):
@@ -41,6 +41,9 @@ class LoginForm(forms.Form):
 class PeriodForm(forms.Form):
     """From and to (inclusive business days), as the reports API takes them."""
 
+    # The longest period, as the exceptions API (its limit); the sales report allows more.
+    max_days = 366
+
     date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -48,17 +51,23 @@ class PeriodForm(forms.Form):
         data = super().clean() or {}
         start: date | None = data.get("date_from")
         end: date | None = data.get("date_to")
+        for day in (start, end):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise forms.ValidationError(
+                    _("Dates from %(first)s to %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}
+                )
         if start and end:
             if end < start:
                 raise forms.ValidationError(_("The period ends before it starts."))
-            if (end - start).days >= MAX_DAYS:
+            if (end - start).days >= self.max_days:
                 raise forms.ValidationError(
-                    _("A period of at most %(days)s days; export a longer one.") % {"days": MAX_DAYS}
+                    _("A period of at most %(days)s days; export a longer one.") % {"days": self.max_days}
                 )
         return data
 
 
 class SalesReportForm(PeriodForm):
+    max_days = 3660  # as GET /api/v1/reports/sales/
     group_by = forms.ChoiceField(label=_("Group by"), choices=GROUP_BY_CHOICES, initial="day")
 
 

@@ -89,6 +89,12 @@ def test_bad_filters_are_a_400_page_naming_them(shop: Any) -> None:
     assert "The period ends before it starts." in response.content.decode()
     assert client.get("/backoffice/sales/", {"group_by": "nonsense"}).status_code == 400
     assert client.get("/backoffice/sales/report.csv", {"date_from": "yesterday"}).status_code == 400
+    for period in (
+        {"date_from": "1999-12-31", "date_to": "2000-01-01"},
+        {"date_from": "2099-12-31", "date_to": "9999-12-31"},
+        {"date_from": "2000-01-01", "date_to": "2099-12-31"},
+    ):
+        assert client.get("/backoffice/sales/", period).status_code == 400
 
 
 @pytest.mark.parametrize(
