@@ -18,6 +18,7 @@ from conftest import client_for
 from tests import (
     matrix_bulk,
     matrix_catalog,
+    matrix_exports,
     matrix_identity,
     matrix_inventory,
     matrix_offline,
@@ -41,6 +42,7 @@ DOMAINS = (
     matrix_shifts,
     matrix_refunds,
     matrix_offline,
+    matrix_exports,
 )
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}

@@ -33,6 +33,9 @@ from ..exports import EXPORT_REPORTS, export_file_open, export_from_token, repor
 from ..models import ReportExport
 from ..policies import REPORT_ROLES
 
+# Business days a report may name: any real one, and none whose bounds overflow a datetime.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
 # --- Each report's query parameters (`params`), validated as its own endpoint would ------------
 
 
@@ -51,6 +54,17 @@ class StockMovementsQuerySerializer(StrictSerializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("from", "to"):
+            day = attrs.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            _("Pick a day between %(first)s and %(last)s.")
+                            % {"first": FIRST_DAY, "last": LAST_DAY}
+                        ]
+                    }
+                )
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"to": [_("`to` is before `from`.")]})
         return attrs
@@ -158,11 +172,13 @@ class ExportDownloadView(APIView):
             )
         ],
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, CSV or XLSX as the export asked."
+            ),
             (
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX file."),
+            ): OpenApiResponse(OpenApiTypes.BINARY, description="The file, CSV or XLSX as the export asked."),
             403: OpenApiResponse(ErrorSerializer, description="`permission_denied`: the link has expired."),
             404: OpenApiResponse(
                 ErrorSerializer,
