@@ -1,7 +1,11 @@
 from django.urls import URLPattern, URLResolver, path
 
+from .export_views import ExportDownloadView, ExportView
 from .sales_views import SalesReportView
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/sales/", SalesReportView.as_view(), name="report-sales"),
+    # --- Exports (export_views.py) ---
+    path("exports/", ExportView.as_view(), name="report-export-list"),
+    path("exports/<uuid:pk>/download/", ExportDownloadView.as_view(), name="report-export-download"),
 ]
