@@ -69,7 +69,17 @@ class StockMovement(TenantOwnedModel):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["tenant", "branch", "product", "created_at"], name="movement_lookup")
+            models.Index(fields=["tenant", "branch", "product", "created_at"], name="movement_lookup"),
+            # "When did this branch last sell this product?" (the stock report's last_sold_at and
+            # slow movers): the newest sale of a (branch, product) is the first entry, read
+            # without touching the table.
+            models.Index(
+                fields=["tenant", "branch", "product", "-created_at"],
+                condition=Q(kind="sale"),
+                name="movement_last_sale",
+            ),
+            # Whether a sale was voided (void movements are rare, so this index stays small).
+            models.Index(fields=["tenant", "reference"], condition=Q(kind="void"), name="movement_void_ref"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .stock_views import StockReportView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reports/stock/", StockReportView.as_view(), name="report-stock"),
+]
