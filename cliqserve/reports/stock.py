@@ -6,9 +6,11 @@ are the sums of those rounded values, so the rows always add up to the totals ex
 
 "Last sold" comes from the stock ledger: the newest `sale` movement of the (branch, product)
 whose sale was not voided (a void returns the goods with a `void` movement whose reference
-names the sale: "sale:<id>" is answered by "void:<id>"). A refund does not undo a sale. Two
-partial indexes (inventory migration 0003) answer both lookups from the index alone, so the
-slow-mover filter costs one index probe per stock level, however long the ledger grows.
+names the sale: "sale:<id>" is answered by "void:<id>"). A refund does not undo a sale. Slow
+movers (`unsold_days`) read one tenant's sales of the period from a partial index alone
+(`movement_sales_by_time`, with `movement_void_ref` for voids; inventory migration 0003): the
+cost follows the sales of the period, never the whole ledger. `last_sold_at` of a row is one
+probe of `movement_lookup` per row shown.
 Products that do not track stock have no ledger and no stock levels, so they never appear.
 """
 
@@ -213,9 +215,9 @@ def _rows(levels: QuerySet[StockLevel], *, tenant: Tenant, decimals: int, langua
     last_sale = _kept_sales(tenant).order_by("-created_at").values("created_at")[:1]
     return (
         levels.annotate(
+            last_sold_at=Subquery(last_sale),
             value=_value(decimals),
             low=Case(When(LOW_STOCK, then=Value(True)), default=Value(False)),
-            last_sold_at=Subquery(last_sale),
             name=_product_name(tenant, language),
         )
         .order_by(*ORDERING)
