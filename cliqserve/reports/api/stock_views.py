@@ -104,8 +104,8 @@ def _encode(key: StockKey) -> str:
 def _decode(cursor: str) -> StockKey:
     try:
         code, sku, level_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(code, str) or not isinstance(sku, str):
-            raise ValueError(cursor)
+        if not isinstance(code, str) or not isinstance(sku, str) or "\x00" in code + sku:
+            raise ValueError(cursor)  # PostgreSQL text holds no NUL: a forged cursor, not a 500
         return StockKey(code, sku, uuid.UUID(level_id))
     except (ValueError, TypeError, binascii.Error, UnicodeError, AttributeError):
         raise ValidationError({"cursor": [_("This cursor is not valid.")]}, code="invalid") from None

@@ -3,8 +3,11 @@ slow movers, a manager confined to its branch, pages and CSV."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -188,6 +191,9 @@ def test_cashiers_and_the_platform_owner_read_no_stock_report(world, shop, role)
         {"page_size": "1001"},
         {"cursor": "garbage"},
         {"cursor": "WyJhMSJd"},  # base64 of a JSON list that is no cursor
+        {"cursor": base64.urlsafe_b64encode(json.dumps(["a\x00", "s", str(uuid.uuid4())]).encode()).decode()},
+        {"cursor": base64.urlsafe_b64encode(json.dumps([1, 2, 3]).encode()).decode()},
+        {"cursor": base64.urlsafe_b64encode(b"null").decode()},
         {"colour": "red"},
     ],
 )
