@@ -1,29 +1,32 @@
-"""Isolation and RBAC declarations for the reports (GET /api/v1/reports/...).
+"""Isolation and RBAC declarations for the reports routes (see tests/matrix.py).
 
-Reports are read by the tenant admin (every branch) and the branch manager (its own branch:
-naming another is 403); cashiers and the platform owner are refused. A report answers `rows`
-(not a list of objects with ids), so its isolation is proven by the report's own tests, named
-below, which hold another tenant's stock and ask for its branch and category.
-
-Several helpers add reports: keep each report's entries in its own marked block.
+Reports are aggregates, not rows: they are declared under NO_TENANT_ROWS with the test that
+proves a tenant's report never counts another tenant's sales. Tenant admins and branch
+managers read them (a manager its own branch); cashiers and the platform owner are refused.
 """
 
 from __future__ import annotations
 
 from tests.matrix import Case, ListRoute, ObjectRoute, statuses
 
+READ = statuses(401, 403, 200, 200, 403)
+
+# --- Sales report (lead) ---------------------------------------------------------------------------
+
 OBJECT_ROUTES: dict[str, ObjectRoute] = {}
-
 LIST_ROUTES: dict[str, ListRoute] = {}
-
-NO_TENANT_ROWS: dict[str, str] = {}
-
-CASES: list[Case] = []
-
+NO_TENANT_ROWS: dict[str, str] = {
+    "report-sales": "aggregates of the caller's tenant only (test_reports_never_count_another_tenants_sales)",
+}
+CASES: list[Case] = [
+    Case("report-sales", "get", READ),
+]
 COVERED_ELSEWHERE: set[str] = set()
 
 
-# --- Stock report (GET /api/v1/reports/stock/) ---------------------------------------------------
+# --- Stock report (helper "stock") -----------------------------------------------------------------
+# A report answers `rows`, not objects with ids: its isolation is proven by its own tests, which
+# hold another tenant's stock and ask for that tenant's branch and category.
 
 NO_TENANT_ROWS["report-stock"] = (
     "GET only; answers `rows` of the caller's tenant only: another tenant's branch or category is "
@@ -32,13 +35,9 @@ NO_TENANT_ROWS["report-stock"] = (
     "test_another_tenants_branch_or_category_is_unknown_and_answers_no_data)"
 )
 CASES += [
-    Case("report-stock", "get", statuses(401, 403, 200, 200, 403)),
-    Case(
-        "report-stock",
-        "get",
-        statuses(401, 403, 200, 200, 403),
-        body=lambda w: {"branch": str(w.a.branch.pk)},
-    ),
+    Case("report-stock", "get", READ),
+    Case("report-stock", "get", READ, body=lambda w: {"branch": str(w.a.branch.pk)}),
+    # a manager naming another branch of its tenant is refused, in JSON and in CSV
     Case(
         "report-stock",
         "get",
@@ -54,4 +53,4 @@ CASES += [
     Case("report-stock", "post", statuses(405, 405, 405, 405, 405)),
 ]
 
-# --- End of the stock report ---------------------------------------------------------------------
+# --- End of the stock report -------------------------------------------------------------------------

@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "cliqserve.core.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    "reports-refresh-rollups": {
+        "task": "cliqserve.reports.tasks.refresh_rollups",
+        "schedule": timedelta(seconds=env.int("ROLLUP_REFRESH_SECONDS", default=30)),
+    },
     "core-sweep-outbox": {
         "task": "cliqserve.core.tasks.sweep_outbox",
         "schedule": timedelta(minutes=1),
