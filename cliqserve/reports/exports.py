@@ -44,6 +44,7 @@ from .models import ReportExport, export_storage
 from .movements import MovementFilters, stock_movements_table
 from .policies import report_branch_ids
 from .selectors import sales_report, sales_report_table
+from .stock import stock_report_table
 from .tabular import Column, Table, csv_lines, safe_rows
 
 if TYPE_CHECKING:
@@ -96,8 +97,19 @@ def _sales(*, tenant: Tenant, actor: User, params: Mapping[str, Any]) -> Table:
     return sales_report_table(report)
 
 
+def _stock(*, tenant: Tenant, actor: User, params: Mapping[str, Any]) -> Table:
+    return stock_report_table(
+        tenant=tenant,
+        branch_ids=report_branch_ids(actor=actor, branch_id=_uuid(params.get("branch"))),
+        category_id=_uuid(params.get("category")),
+        low=bool(params.get("low")),
+        unsold_days=params.get("unsold_days"),
+    )
+
+
 EXPORT_REPORTS: dict[str, ReportTable] = {
     "sales": _sales,
+    "stock": _stock,
     "stock_movements": _stock_movements,
 }
 

@@ -33,6 +33,7 @@ from ..exports import EXPORT_REPORTS, export_file_open, export_from_token, repor
 from ..models import ReportExport
 from ..policies import REPORT_ROLES
 from .serializers import SalesReportQuerySerializer
+from .stock_views import StockReportQuerySerializer
 
 # Business days a report may name: any real one, and none whose bounds overflow a datetime.
 FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
@@ -74,6 +75,7 @@ class StockMovementsQuerySerializer(StrictSerializer):
 # report -> its query serializer. A report is exportable when it is here and in EXPORT_REPORTS.
 EXPORT_PARAMS: dict[str, type[serializers.Serializer[Any]]] = {
     "sales": SalesReportQuerySerializer,
+    "stock": StockReportQuerySerializer,
     "stock_movements": StockMovementsQuerySerializer,
 }
 REPORT_CHOICES = ("sales", "stock", "stock_movements", "audit_events")
