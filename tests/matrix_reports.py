@@ -22,3 +22,35 @@ CASES: list[Case] = [
     Case("report-sales", "get", READ),
 ]
 COVERED_ELSEWHERE: set[str] = set()
+
+
+# --- Stock report (helper "stock") -----------------------------------------------------------------
+# A report answers `rows`, not objects with ids: its isolation is proven by its own tests, which
+# hold another tenant's stock and ask for that tenant's branch and category.
+
+NO_TENANT_ROWS["report-stock"] = (
+    "GET only; answers `rows` of the caller's tenant only: another tenant's branch or category is "
+    "400 with no rows, and its stock never appears (cliqserve/reports/tests/test_stock.py: "
+    "test_value_is_quantity_times_average_cost_per_row_and_totals_add_up_exactly, "
+    "test_another_tenants_branch_or_category_is_unknown_and_answers_no_data)"
+)
+CASES += [
+    Case("report-stock", "get", READ),
+    Case("report-stock", "get", READ, body=lambda w: {"branch": str(w.a.branch.pk)}),
+    # a manager naming another branch of its tenant is refused, in JSON and in CSV
+    Case(
+        "report-stock",
+        "get",
+        statuses(401, 403, 403, 200, 403),
+        body=lambda w: {"branch": str(w.a.other_branch.pk)},
+    ),
+    Case(
+        "report-stock",
+        "get",
+        statuses(401, 403, 403, 200, 403),
+        body=lambda w: {"branch": str(w.a.other_branch.pk), "format": "csv"},
+    ),
+    Case("report-stock", "post", statuses(405, 405, 405, 405, 405)),
+]
+
+# --- End of the stock report -------------------------------------------------------------------------
