@@ -17,6 +17,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cliqserve.catalog import selectors as catalog_selectors
 from cliqserve.core.errors import NotPermitted
 from cliqserve.inventory import selectors as inventory_selectors
 from cliqserve.inventory.models import StockLevel
@@ -117,6 +118,10 @@ def low_stock(*, tenant: Tenant, actor: User, branch_ids: Sequence[uuid.UUID]) -
         branch_id__in=branch_ids, reorder_level__gt=0, quantity__lte=F("reorder_level")
     )
     return list(levels.select_related("branch", "product").order_by("quantity", "product__sku")[:PAGE_ROWS])
+
+
+def category_choices(*, tenant: Tenant) -> list[tuple[uuid.UUID, str]]:
+    return list(catalog_selectors.category_list(tenant=tenant).order_by("name").values_list("pk", "name"))
 
 
 # --- Sales figures (reports.selectors.sales_report: the API's own numbers) ---------------------

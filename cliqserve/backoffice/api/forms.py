@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -77,3 +78,16 @@ class ReceiptForm(forms.Form):
 
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Review note"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StockForm(forms.Form):
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=uuid.UUID, empty_value=None)
+    low = forms.BooleanField(label=_("Low stock only"), required=False)
+    unsold_days = forms.IntegerField(
+        label=_("Not sold for (days)"), required=False, min_value=1, max_value=3650
+    )
+
+    def __init__(self, *args: Any, categories: list[tuple[uuid.UUID, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast("forms.TypedChoiceField", self.fields["category"])
+        field.choices = [("", _("All categories")), *((str(pk), name) for pk, name in categories)]

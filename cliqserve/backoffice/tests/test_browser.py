@@ -36,6 +36,7 @@ def pages(shop: Any) -> dict[str, str]:
         "z-report": f"/backoffice/shifts/{shop.shift.pk}/",
         "sale-lookup": f"/backoffice/sales/lookup/?receipt={shop.sale.receipt_number}",
         "review": "/backoffice/review/",
+        "stock": "/backoffice/stock/",
     }
 
 
