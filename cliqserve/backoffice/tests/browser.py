@@ -39,13 +39,14 @@ def missing_reason() -> str | None:
     return f"no Chromium at {CHROMIUM} (apt-get install chromium; CI sets BROWSER_TESTS=required)"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium per test session (per xdist worker).
+    """One Chromium per test module (per xdist worker), closed when the module's tests are done.
 
-    Playwright's sync API keeps an asyncio loop in the test's thread, which makes Django's
-    guard refuse every ORM call the test makes itself; the test's own calls are synchronous,
-    so the guard is lifted for as long as the browser runs (the test process only)."""
+    Playwright's sync API keeps an asyncio loop running in the test's thread, which makes
+    Django's guard refuse every ORM call the test makes itself; the test's own calls are
+    synchronous, so the guard is lifted while the browser runs — and only then: the variable
+    must not outlive the module (a later test's `check --deploy` subprocess would inherit it)."""
     reason = missing_reason()
     if reason is not None:
         if REQUIRED:
@@ -55,13 +56,15 @@ def browser() -> Iterator[Any]:
 
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with monkeypatch.context(), sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    monkeypatch.undo()
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        monkeypatch.undo()
 
 
 class Tab:
