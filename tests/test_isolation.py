@@ -22,6 +22,7 @@ from tests import (
     matrix_inventory,
     matrix_offline,
     matrix_refunds,
+    matrix_reports,
     matrix_sales,
     matrix_shifts,
     matrix_sync,
@@ -41,6 +42,7 @@ DOMAINS = (
     matrix_shifts,
     matrix_refunds,
     matrix_offline,
+    matrix_reports,
 )
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}

@@ -20,6 +20,7 @@ from tests import (
     matrix_inventory,
     matrix_offline,
     matrix_refunds,
+    matrix_reports,
     matrix_sales,
     matrix_shifts,
     matrix_sync,
@@ -38,6 +39,7 @@ DOMAINS = (
     matrix_shifts,
     matrix_refunds,
     matrix_offline,
+    matrix_reports,
 )
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}

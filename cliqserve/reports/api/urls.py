@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .exception_views import ExceptionsReportView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reports/exceptions/", ExceptionsReportView.as_view(), name="report-exceptions"),
+]
