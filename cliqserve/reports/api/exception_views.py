@@ -27,6 +27,8 @@ from ..tabular import Table, number, text
 from .base import ReportView
 
 MAX_DAYS = 366
+# Days whose bounds exist in every time zone (a day's end is the next day at the cutoff).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
 
 
 # --- Query ------------------------------------------------------------------------------------------
@@ -63,6 +65,14 @@ class ExceptionsQuerySerializer(serializers.Serializer[Any]):
         )
         last: date = attrs.get("to") or today
         first: date = attrs.get("from") or last
+        if first < FIRST_DAY:
+            raise serializers.ValidationError(
+                {"from": [_("Must be on or after %(day)s.") % {"day": FIRST_DAY}]}
+            )
+        if last > LAST_DAY:
+            raise serializers.ValidationError(
+                {"to": [_("Must be on or before %(day)s.") % {"day": LAST_DAY}]}
+            )
         if first > last:
             raise serializers.ValidationError({"from": [_("Must be on or before `to`.")]})
         if last - first >= timedelta(days=MAX_DAYS):
@@ -178,7 +188,8 @@ class ExceptionsReportView(ReportView):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description="`validation_error`: a bad date, `from` after `to` (named `from`), more "
-                f"than {MAX_DAYS} days (named `to`), or a branch not of the caller's tenant.",
+                f"than {MAX_DAYS} days (named `to`), a branch not of the caller's tenant, or a `format` "
+                "other than csv or json.",
             ),
             403: OpenApiResponse(
                 ErrorSerializer,

@@ -441,7 +441,11 @@ def test_csv_errors_are_json(world):
         ({"from": "2025-11-09", "to": "2026-11-10"}, "/to"),
         ({"from": "yesterday"}, "/from"),
         ({"to": "2026-13-01"}, "/to"),
+        ({"from": "1969-12-31", "to": "1970-01-01"}, "/from"),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "/to"),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, "/from"),
         ({"branch": "not-a-uuid"}, "/branch"),
+        ({"format": "xml"}, "/format"),
         ({"branch": str(uuid.uuid4())}, "/branch"),
     ],
 )
@@ -453,8 +457,20 @@ def test_a_bad_query_is_400_naming_the_field(world, query, pointer):
     assert (error["code"], error["source"]["pointer"]) == ("validation_error", pointer)
 
 
-def test_366_days_are_allowed(world):
-    response = client_for(world.a.tenant_admin).get(URL, {"from": "2025-11-10", "to": "2026-11-10"})
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2025-11-10", "to": "2026-11-10"},
+        {"from": "1970-01-01", "to": "1970-01-01"},
+        {"from": "9999-12-30", "to": "9999-12-30"},
+    ],
+    ids=["366-days", "first-day", "last-day"],
+)
+def test_any_range_of_up_to_366_days_is_answered(world, query):
+    Branch.objects.unscoped().filter(pk=world.a.branch.pk).update(timezone="Pacific/Kiritimati")
+    Branch.objects.unscoped().filter(pk=world.a.other_branch.pk).update(timezone="Etc/GMT+12")
+
+    response = client_for(world.a.tenant_admin).get(URL, query)
 
     assert response.status_code == 200
 
