@@ -24,12 +24,14 @@ from django.utils import timezone
 
 from cliqserve.accounts.models import User
 from cliqserve.core.roles import Role
+from cliqserve.core.tenancy import tenant_scope
+from cliqserve.reports.exceptions import KINDS, exceptions_report
 from cliqserve.sales.models import Refund, Sale, SaleLine, Shift
 from cliqserve.sales.tests.helpers import keyed, stocked
 from cliqserve.tenants.business_days import business_day_of
 from cliqserve.tenants.models import Branch, Tenant
 from conftest import World, client_for
-from tests.factories import DeviceFactory, TaxRateFactory, UserFactory
+from tests.factories import DeviceFactory, TaxRateFactory, TenantFactory, UserFactory
 
 URL = "/api/v1/reports/exceptions/"
 NEW_YORK, TOKYO = "America/New_York", "Asia/Tokyo"
@@ -531,6 +533,16 @@ def test_the_report_costs_a_fixed_number_of_queries(story):
     assert len(ok(client.get(URL, RANGE))["rows"]) == 7
     assert many == few
     assert many <= 8  # authentication (1) + the report's seven
+
+
+def test_a_tenant_without_branches_has_an_empty_report_from_one_query(db, django_assert_num_queries):
+    tenant = TenantFactory()
+
+    with tenant_scope(tenant.pk), django_assert_num_queries(1):
+        report = exceptions_report(tenant=tenant, branch_ids=None, date_from=DAY1, date_to=DAY2)
+
+    assert report.rows == []
+    assert all(report.totals.tally(kind).count == 0 for kind in KINDS)
 
 
 def test_amounts_keep_the_currencys_decimals(world):

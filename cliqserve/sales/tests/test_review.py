@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from cliqserve.core.errors import InvalidInput, NotPermitted
+from cliqserve.core.tenancy import tenant_scope
 from cliqserve.sales.models import Sale
+from cliqserve.sales.services import review
 from conftest import client_for
 from tests.parallel import outcome, run_in_parallel
 
@@ -250,3 +253,34 @@ def test_two_reviews_racing_give_one_review_and_one_conflict(world):
     sale.refresh_from_db()
     assert (str(sale.reviewed_by_id), sale.review_note) == (winner["reviewed_by"], winner["review_note"])
     assert sale.needs_review is False
+
+
+# --- The service on its own -------------------------------------------------------------------------
+
+
+def _review(tw: Any, actor: Any, sale: Sale, note: str) -> Sale:
+    with tenant_scope(tw.tenant.pk):
+        return review.sale_review(tenant=tw.tenant, actor=actor, sale=sale, note=note)
+
+
+@pytest.mark.parametrize("note", ["", " \t\n", "x" * 501], ids=["empty", "blank", "too-long"])
+def test_the_service_refuses_a_blank_or_too_long_note(world, note):
+    sale = flagged(world.a)
+    before = row(sale)
+
+    with pytest.raises(InvalidInput) as refused:
+        _review(world.a, world.a.tenant_admin, sale, note)
+
+    assert refused.value.pointer == "/note"
+    assert row(sale) == before
+
+
+def test_the_service_refuses_a_manager_of_another_branch(world):
+    """The API answers 404 before this (the sale is out of the manager's sight)."""
+    sale = flagged(world.a, other_branch=True)
+    before = row(sale)
+
+    with pytest.raises(NotPermitted):
+        _review(world.a, world.a.branch_manager, sale, "looked")
+
+    assert row(sale) == before
