@@ -1,7 +1,8 @@
-"""Isolation and RBAC declarations for reports and the review queue (see tests/matrix.py).
+"""Isolation and RBAC declarations for the reports routes (see tests/matrix.py).
 
-Each part of issue 11 keeps its declarations in its own block below; the module-level tables at
-the end add the blocks up.
+Reports are aggregates, not rows: they are declared under NO_TENANT_ROWS with the test that
+proves a tenant's report never counts another tenant's sales. Tenant admins and branch
+managers read them (a manager its own branch); cashiers and the platform owner are refused.
 """
 
 from __future__ import annotations
@@ -12,6 +13,20 @@ from cliqserve.sales.models import Sale
 from cliqserve.sales.tests.helpers import sale_of
 from conftest import World
 from tests.matrix import Case, ListRoute, ObjectRoute, statuses
+
+READ = statuses(401, 403, 200, 200, 403)
+
+# --- Sales report (lead) ---------------------------------------------------------------------------
+
+OBJECT_ROUTES: dict[str, ObjectRoute] = {}
+LIST_ROUTES: dict[str, ListRoute] = {}
+NO_TENANT_ROWS: dict[str, str] = {
+    "report-sales": "aggregates of the caller's tenant only (test_reports_never_count_another_tenants_sales)",
+}
+CASES: list[Case] = [
+    Case("report-sales", "get", READ),
+]
+COVERED_ELSEWHERE: set[str] = set()
 
 # === Exceptions report and sale review (GET /reports/exceptions/, POST /sales/{id}/review/) ========
 #
@@ -90,10 +105,8 @@ EXC_CASES: list[Case] = [
     Case("sale-review", "get", statuses(405, 405, 405, 405, 405), lambda w: _flagged(w.a)),
 ]
 
-# === end of the exceptions and review block =====================================================
+OBJECT_ROUTES.update(EXC_OBJECT_ROUTES)
+NO_TENANT_ROWS.update(EXC_NO_TENANT_ROWS)
+CASES.extend(EXC_CASES)
 
-OBJECT_ROUTES: dict[str, ObjectRoute] = {**EXC_OBJECT_ROUTES}
-LIST_ROUTES: dict[str, ListRoute] = {}
-NO_TENANT_ROWS: dict[str, str] = {**EXC_NO_TENANT_ROWS}
-CASES: list[Case] = [*EXC_CASES]
-COVERED_ELSEWHERE: set[str] = set()
+# === end of the exceptions and review block =====================================================

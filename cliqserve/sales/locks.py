@@ -53,7 +53,7 @@ def lock_shift(*, tenant: Tenant, shift_id: uuid.UUID) -> Shift:
 
 # Only the columns of the device and branch that a sale reads.
 _DEVICE_COLUMNS = ("id", "tenant_id", "branch_id", "code", "is_active")
-_BRANCH_COLUMNS = ("id", "tenant_id", "code", "is_active")
+_BRANCH_COLUMNS = ("id", "tenant_id", "code", "timezone", "is_active")
 
 
 def shift_for_selling(*, tenant: Tenant, actor: User, shift_id: uuid.UUID) -> Shift | None:

@@ -168,6 +168,11 @@ class SaleLine(TenantOwnedModel):
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    # The product's category when it was sold, so "sales by category" never moves when a
+    # product is recategorised later (like the price, tax and cost captured below).
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     quantity = quantity_field()
@@ -257,4 +262,23 @@ class RefundPayment(TenantOwnedModel):
     class Meta:
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_payment_amount_positive"),
+        ]
+
+
+class BusinessDayChange(TenantOwnedModel):
+    """Journal: a sale, a void or a refund changed this branch's figures for this business day.
+
+    Written in the same transaction as the change, as a plain insert (no row is ever updated,
+    so tills never queue behind each other here). The reports domain reads it to know which
+    days its pre-aggregated rollups do not yet include, and deletes the rows it has folded in
+    (docs/adr/0007-report-rollups.md). Late offline sales, voids and refunds of old sales
+    land here like any other change: the journal is keyed by business day, not by arrival.
+    """
+
+    branch = models.ForeignKey("tenants.Branch", on_delete=models.CASCADE, related_name="+", db_index=False)
+    business_day = models.DateField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "business_day", "branch"], name="day_change_tenant_day"),
         ]

@@ -6,10 +6,11 @@ shifts and the sales rung up on them or by it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Min, Prefetch, Q, QuerySet
 
 from cliqserve.accounts.models import User
 from cliqserve.core.roles import Role
@@ -59,3 +60,16 @@ def refund_list(*, tenant: Tenant, sale: Sale) -> QuerySet[Refund]:
     return Refund.objects.filter(tenant=tenant, sale=sale).prefetch_related(
         Prefetch("lines", queryset=lines), Prefetch("payments", queryset=payments)
     )
+
+
+def sales_activity_span(*, tenant: Tenant, branch_id: UUID) -> tuple[datetime, datetime] | None:
+    """The first and last moment a branch sold or refunded anything; None if it never did."""
+    sales = Sale.objects.filter(tenant=tenant, branch_id=branch_id).aggregate(
+        first=Min("sold_at"), last=Max("sold_at")
+    )
+    refunds = Refund.objects.filter(tenant=tenant, sale__branch_id=branch_id).aggregate(
+        first=Min("created_at"), last=Max("created_at")
+    )
+    moments = [sales["first"], sales["last"], refunds["first"], refunds["last"]]
+    present = [moment for moment in moments if moment is not None]
+    return (min(present), max(present)) if present else None

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import InvalidInput, NotPermitted
@@ -33,6 +34,12 @@ TENANT_SETTINGS = frozenset(
 TENANT_FIELDS = TENANT_SETTINGS | {"name", "slug", "currency", "is_active"}
 BRANCH_FIELDS = frozenset({"name", "code", "timezone", "is_active"})
 DEVICE_FIELDS = frozenset({"branch", "name", "code", "is_active"})
+
+
+# Sent inside the transaction that changes where business days begin and end (a branch's time
+# zone, the tenant's `business_day_ends_at`), with `tenant` and `branch_ids` (None: all).
+# The sales domain, above this one, marks the days it has figures for as changed.
+business_days_changed = Signal()
 
 
 def _log_activation_change(*, actor: User, instance: Any, before: bool) -> None:
@@ -66,12 +73,14 @@ def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
     (a PUT may repeat the other fields unchanged)."""
     if actor.role != Role.PLATFORM_OWNER:
         _refuse_beyond_settings(actor=actor, tenant=tenant, fields=fields)
-    was_active = tenant.is_active
+    was_active, day_ended_at = tenant.is_active, tenant.business_day_ends_at
     assign_fields(tenant, fields, allowed=TENANT_FIELDS)
     validate_model(tenant)
     with unique_field("slug"):
         tenant.save()
     _log_activation_change(actor=actor, instance=tenant, before=was_active)
+    if tenant.business_day_ends_at != day_ended_at:
+        business_days_changed.send(sender=Tenant, tenant=tenant, branch_ids=None)
     return tenant
 
 
@@ -103,12 +112,14 @@ def branch_create(*, tenant: Tenant, actor: User, **fields: Any) -> Branch:
 
 @transaction.atomic
 def branch_update(*, tenant: Tenant, actor: User, branch: Branch, **fields: Any) -> Branch:
-    was_active = branch.is_active
+    was_active, zone = branch.is_active, branch.timezone
     assign_fields(branch, fields, allowed=BRANCH_FIELDS)
     validate_model(branch, exclude=["tenant"])
     with unique_field("code"):
         branch.save()
     _log_activation_change(actor=actor, instance=branch, before=was_active)
+    if branch.timezone != zone:
+        business_days_changed.send(sender=Branch, tenant=tenant, branch_ids=[branch.pk])
     return branch
 
 

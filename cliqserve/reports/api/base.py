@@ -38,7 +38,7 @@ class CSVRenderer(BaseRenderer):
 
 class ReportView(PolicyAPIView):
     policy: ClassVar = {"get": REPORT_ROLES}
-    renderer_classes: ClassVar = [JSONRenderer, CSVRenderer]  # type: ignore[misc]
+    renderer_classes = (JSONRenderer, CSVRenderer)
     csv_filename: ClassVar[str] = "report.csv"
 
     def wants_csv(self, request: Request) -> bool:

@@ -44,6 +44,7 @@ from cliqserve.inventory.services import ReceiptLine, stock_return
 from .. import locks, metrics, policies
 from ..errors import RefundExceedsSale, ShiftNotOpen
 from ..models import PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
+from .journal import record_day_change_for_sale
 from .refund_payments import refund_payments
 from .selling import PaymentInput
 
@@ -221,6 +222,7 @@ def _record_refund(
         restock=restock,
         **totals,
     )
+    record_day_change_for_sale(tenant=tenant, sale=sale, moment=refund.created_at)
     for payment in paid_out:
         payment.refund = refund
     # Seed the prefetch cache, so the caller serializes the refund without reading it back.
@@ -372,6 +374,7 @@ def sale_void(
         sale.status = Sale.Status.VOIDED
         sale.voided_at, sale.voided_by, sale.void_reason = timezone.now(), actor, reason
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+        record_day_change_for_sale(tenant=tenant, sale=sale, moment=sale.sold_at)
         transaction.on_commit(lambda: metrics.sale_voided(sale))
     return sale
 

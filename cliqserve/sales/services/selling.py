@@ -37,6 +37,7 @@ from cliqserve.inventory.services import MAX_QUANTITY, stock_decrement
 from .. import limits, locks, metrics, policies, sql
 from ..errors import PaymentInsufficient, ShiftNotOpen
 from ..models import Payment, PaymentMethod, Sale, SaleLine, Shift
+from .journal import record_day_change
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -222,6 +223,7 @@ def priced_line(*, tenant: Tenant, line: LineInput, product: Any, position: int)
         tenant=tenant,
         position=position,
         product=product,
+        category_id=product.category_id,
         sku=product.sku,
         name=(product.receipt_name or product.sku)[:200],
         quantity=quantity,
@@ -367,6 +369,7 @@ def record_sale(
         needs_review=bool(cart.review_reasons),
         review_reasons=cart.review_reasons,
     )
+    record_day_change(tenant=tenant, branch=shift.branch, moment=sold_at)
     for line in cart.lines:
         line.sale = sale
     for payment in settlement.payments:

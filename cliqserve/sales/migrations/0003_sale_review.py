@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0001_initial'),
+        ('sales', '0002_report_journal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
