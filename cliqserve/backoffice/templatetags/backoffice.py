@@ -31,3 +31,9 @@ def payment_method(value: str) -> str:
         return str(PaymentMethod(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def tally(figures: Any, name: str) -> Any:
+    """One tally (count and amount) of an exceptions row, by kind."""
+    return figures.tally(name)

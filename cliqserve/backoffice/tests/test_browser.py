@@ -37,6 +37,7 @@ def pages(shop: Any) -> dict[str, str]:
         "sale-lookup": f"/backoffice/sales/lookup/?receipt={shop.sale.receipt_number}",
         "review": "/backoffice/review/",
         "stock": "/backoffice/stock/",
+        "exceptions": "/backoffice/exceptions/",
     }
 
 

@@ -37,7 +37,17 @@ PAGES = [(name, path) for name, path in backoffice_routes() if name not in PUBLI
 
 def test_the_matrix_sees_every_page() -> None:
     names = {name for name, _path in PAGES}
-    assert {"dashboard", "shifts", "shift", "sale-lookup", "review", "stock", "stock-csv"} <= names
+    assert {
+        "dashboard",
+        "shifts",
+        "shift",
+        "sale-lookup",
+        "review",
+        "stock",
+        "stock-csv",
+        "exceptions",
+        "review-sale",
+    } <= names
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES)
