@@ -27,6 +27,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("backoffice/", include("cliqserve.backoffice.api.urls")),
     # Anything else under /api/ is a JSON 404 in every environment, DEBUG included.
     re_path(r"^api(?:/.*)?$", errors.api_path_not_found),
 ]

@@ -110,9 +110,10 @@ def _can_sign_in(user: User | None) -> bool:
     return user is not None and user.is_active and (user.tenant is None or user.tenant.is_active)
 
 
-def login(
-    *, email: str, password: str, device_id: uuid.UUID | None, client_ip: str | None
-) -> tuple[User, TokenPair]:
+def check_credentials(*, email: str, password: str, client_ip: str | None) -> User:
+    """The user these credentials belong to, under the account lockout: RateLimited while the
+    email is locked out, Unauthenticated (one message for every cause) otherwise. The API's
+    login and the back office's session login both sign in through here."""
     locked_for = _seconds_locked(email)
     if locked_for:
         security_event("login_failed", reason="locked_out", client_ip=client_ip)
@@ -124,11 +125,22 @@ def login(
         _record_failure(email)
         security_event("login_failed", reason="bad_credentials", client_ip=client_ip)
         raise Unauthenticated(BAD_CREDENTIALS)
+    return user
 
-    device = _check_device(user=user, device_id=device_id)
+
+def credentials_accepted(*, user: User, email: str) -> None:
+    """A sign-in went through: the failure count starts again and last_login is stamped."""
     _clear_failures(email)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
+
+
+def login(
+    *, email: str, password: str, device_id: uuid.UUID | None, client_ip: str | None
+) -> tuple[User, TokenPair]:
+    user = check_credentials(email=email, password=password, client_ip=client_ip)
+    device = _check_device(user=user, device_id=device_id)
+    credentials_accepted(user=user, email=email)
     if device is not None:
         with tenant_scope(device.tenant_id):
             Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cliqserve.inventory",
     "cliqserve.sales",
     "cliqserve.reports",
+    "cliqserve.backoffice",
     "cliqserve.demo",
     "parler",
 ]
@@ -249,6 +250,13 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 # A spent refresh token presented again within this many seconds is a client retry (refused);
 # later it is a replay, and every session of that user is ended.
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
+
+# The back office (/backoffice/) signs in with a session; it ends after a working day.
+LOGIN_URL = "backoffice:login"
+SESSION_COOKIE_AGE = 10 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Internationalisation -----------------------------------------------------------------
 
