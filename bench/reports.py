@@ -509,6 +509,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rebuild = prepare(args, env)
         rebuild()
+        with psycopg.connect(args.database_url, autocommit=True) as conn, step("analyze the rollups"):
+            conn.execute("ANALYZE reports_salesrollup")  # as autovacuum would after the bulk insert
         today = chain_today(args.database_url)
         with step("raw tail"):
             journal = leave_raw_tail(args.database_url, today)
