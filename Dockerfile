@@ -50,6 +50,10 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
     DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
     python manage.py collectstatic --noinput
 
+# The one folder the app writes: report export files (EXPORT_ROOT), when no bucket is set.
+# Mount a volume shared by web and workers here (docker-compose.yml does).
+RUN mkdir -p /app/var/exports && chown 10001:10001 /app/var/exports
+
 # Numeric (it is cliqserve), so Kubernetes runAsNonRoot can verify it without /etc/passwd.
 USER 10001:10001
 EXPOSE 8000

@@ -261,13 +261,21 @@ def _product(tenant: Any, admin: Any, sku: str, name: str, price: Decimal, rate_
 
 def _forget_earlier_sales(tenant: Any) -> None:
     """Every run starts from the same rows, not from the tables earlier runs have grown (by
-    ~10,000 sales a run): their sales, lines, payments, keys and sale movements go, and each
+    ~10,000 sales a run): their sales, lines, payments, keys, sales-journal rows (which the
+    rollup writer would have folded within seconds) and sale movements go, and each
     stock level is set back to the sum of the ledger that remains (the receipts), so the
     ledger still adds up. Only the bench tenant's rows are touched."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ("core_idempotencykey", "sales_payment", "sales_saleline", "sales_sale"):
+        tables = (
+            "core_idempotencykey",
+            "sales_payment",
+            "sales_saleline",
+            "sales_sale",
+            "sales_businessdaychange",
+        )
+        for table in tables:
             cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
         cursor.execute(
             "DELETE FROM inventory_stockmovement WHERE tenant_id = %s AND kind = 'sale'", [tenant.pk]
@@ -352,6 +360,7 @@ class Template:
     lines: list[Row]
     payments: list[Row]
     movements: list[Row]
+    day_changes: list[Row]  # the sales journal's row (docs/adr/0007-report-rollups.md)
 
 
 def sale_body(till: Till, product_ids: Sequence[uuid.UUID], total: Decimal) -> bytes:
@@ -412,7 +421,7 @@ def _template(
 ) -> Template:
     from cliqserve.core.models import IdempotencyKey
     from cliqserve.inventory.models import StockMovement
-    from cliqserve.sales.models import Payment, Sale, SaleLine
+    from cliqserve.sales.models import BusinessDayChange, Payment, Sale, SaleLine
 
     # unscoped(): the bench reads back the rows of the sale it has just made, by their keys.
     sale = Sale.objects.unscoped().get(pk=sale_id)
@@ -433,6 +442,8 @@ def _template(
             .filter(**mine, reference=f"sale:{sale_id}")
             .order_by("id")
         ],
+        # The sale's journal row: the newest of its tenant, written in the same transaction.
+        day_changes=[_row(BusinessDayChange.objects.unscoped().filter(**mine).latest("created_at"))],
     )
 
 
@@ -902,6 +913,7 @@ class FloorSeller:
         self.insert_sale = _insert_sql([template.sale])
         self.insert_lines = _insert_sql(template.lines)
         self.insert_payments = _insert_sql(template.payments)
+        self.insert_day_changes = _insert_sql(template.day_changes)
         self.insert_movements = _insert_sql(template.movements)
         self.sold = {line.values["product_id"]: line.values["quantity"] for line in template.lines}
 
@@ -998,6 +1010,7 @@ class FloorSeller:
             lambda row: {"sale_id": sale_id, "unit_cost": cost[row["product_id"]]},
         )
         self._insert(cursor, self.insert_payments, template.payments, now, lambda row: {"sale_id": sale_id})
+        self._insert(cursor, self.insert_day_changes, template.day_changes, now, lambda row: {})
         self._run(cursor, COMPLETE_KEY, {"body": template.response_body, "now": now, "id": key_id})
 
     def _run(self, cursor: psycopg.Cursor[Any], sql: str, params: Any = None) -> psycopg.Cursor[Any]:

@@ -18,6 +18,7 @@ from conftest import client_for
 from tests import (
     matrix_bulk,
     matrix_catalog,
+    matrix_exports,
     matrix_identity,
     matrix_inventory,
     matrix_offline,
@@ -43,6 +44,7 @@ DOMAINS = (
     matrix_refunds,
     matrix_offline,
     matrix_reports,
+    matrix_exports,
 )
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}

@@ -16,6 +16,7 @@ from conftest import client_for
 from tests import (
     matrix_bulk,
     matrix_catalog,
+    matrix_exports,
     matrix_identity,
     matrix_inventory,
     matrix_offline,
@@ -40,6 +41,7 @@ DOMAINS = (
     matrix_refunds,
     matrix_offline,
     matrix_reports,
+    matrix_exports,
 )
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}

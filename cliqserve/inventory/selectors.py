@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import cast
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from cliqserve.accounts.models import User
 from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.tenants.models import Tenant
 
 from .models import StockLevel, StockMovement, StockTransfer, StockTransferLine
+
+# A level at or below its reorder level is low: `GET /stock-levels/?low=true`, the stock report's
+# `low=true` and the low-stock notices all mean this (the partial index `stocklevel_low` serves it).
+LOW_STOCK = Q(quantity__lte=F("reorder_level"))
 
 # The order a transfer's lines are shown in; JSON pointers into a transfer's lines use it.
 TRANSFER_LINE_ORDER = ("product__sku", "id")

@@ -6,7 +6,7 @@ price, tax rate, discount and the moving-average cost — is captured on the lin
 catalog or cost changes never rewrite history.
 
 Rows here are written once and only a few columns ever change afterwards: a shift's closing
-figures, a sale's status and review flags, and a sale line's refunded quantity.
+figures, a sale's status, review flags and review, and a sale line's refunded quantity.
 """
 
 from __future__ import annotations
@@ -135,6 +135,13 @@ class Sale(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     void_reason = models.CharField(max_length=200, blank=True, default="")
+    # A manager's review of a flagged (offline) sale clears `needs_review` and keeps its
+    # `review_reasons`; who, when and why stay here (services/review.py).
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints: ClassVar = [

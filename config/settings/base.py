@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "cliqserve.reports.tasks.refresh_rollups",
         "schedule": timedelta(seconds=env.int("ROLLUP_REFRESH_SECONDS", default=30)),
     },
+    "reports-sweep-exports": {
+        "task": "cliqserve.reports.tasks.sweep_report_exports",
+        "schedule": timedelta(hours=1),
+    },
     "core-sweep-outbox": {
         "task": "cliqserve.core.tasks.sweep_outbox",
         "schedule": timedelta(minutes=1),
@@ -265,9 +269,44 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Report exports (cliqserve/reports/exports.py) -----------------------------------------
+# A download link works EXPORT_LINK_TTL seconds after the job handed it out; the file itself is
+# deleted EXPORT_FILE_TTL seconds after it was written (beat task reports-sweep-exports).
+EXPORT_LINK_TTL = env.int("EXPORT_LINK_TTL", default=3600)
+EXPORT_FILE_TTL = env.int("EXPORT_FILE_TTL", default=24 * 3600)
+# Files go to a local folder, or to an S3-compatible bucket when EXPORT_STORAGE_BUCKET is set
+# (then the download link is the bucket's own presigned URL).
+EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports"))
+EXPORT_STORAGE_BUCKET = env.str("EXPORT_STORAGE_BUCKET", default="")
+EXPORT_STORAGE: dict[str, Any] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": EXPORT_ROOT, "base_url": None},
+}
+if EXPORT_STORAGE_BUCKET:
+    EXPORT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EXPORT_STORAGE_BUCKET,
+            # Empty: AWS itself; otherwise MinIO, Ceph, R2 ... e.g. https://minio.internal:9000
+            "endpoint_url": env.str("EXPORT_STORAGE_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("EXPORT_STORAGE_REGION", default="") or None,
+            # Empty keys: boto3's own chain (instance role, AWS_* variables).
+            "access_key": env.str("EXPORT_STORAGE_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("EXPORT_STORAGE_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("EXPORT_STORAGE_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,  # private: read only through presigned URLs
+            "querystring_auth": True,
+            "querystring_expire": EXPORT_LINK_TTL,
+            "file_overwrite": False,
+        },
+    }
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": EXPORT_STORAGE,
 }
 
 # --- HTTP API -----------------------------------------------------------------------------

@@ -37,4 +37,5 @@ CSRF_COOKIE_HTTPONLY = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "exports": EXPORT_STORAGE,  # noqa: F405  # base.py: local folder or S3-compatible bucket
 }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,8 +28,39 @@ class JobProgressSerializer(serializers.Serializer[Any]):
     total = serializers.IntegerField()
 
 
+# A kind of job whose finished jobs have a file to download registers how to link to them (the
+# reports app, its exports: cliqserve/reports/apps.py); core imports no domain. A hook takes the
+# jobs of one page (any kinds) and answers {job id: url} in one go, so a list costs one query.
+DownloadLinks = Callable[[Sequence[Job], HttpRequest | None], dict[uuid.UUID, str]]
+_download_links: dict[str, DownloadLinks] = {}
+
+
+def register_download_links(kind: str, links: DownloadLinks) -> None:
+    _download_links[kind] = links
+
+
+def download_links(jobs: Sequence[Job], request: HttpRequest | None) -> dict[uuid.UUID, str]:
+    links: dict[uuid.UUID, str] = {}
+    for kind, hook in _download_links.items():
+        of_kind = [job for job in jobs if job.kind == kind]
+        if of_kind:
+            links.update(hook(of_kind, request))
+    return links
+
+
+class JobListSerializer(serializers.ListSerializer[Job]):
+    def to_representation(self, data: Any) -> list[Any]:
+        jobs = list(data.all() if hasattr(data, "all") else data)
+        self._context = {**self._context, "download_links": download_links(jobs, self.context.get("request"))}
+        return super().to_representation(jobs)
+
+
 class JobSerializer(serializers.ModelSerializer[Job]):
     progress = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField(
+        help_text="For a succeeded export job: where to download its file, valid for a limited time "
+        "(fetch the job again for a fresh link). Null for every other job."
+    )
     errors = JobErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]  # popped by DRF
 
     class Meta:
@@ -43,12 +77,21 @@ class JobSerializer(serializers.ModelSerializer[Job]):
             "created_at",
             "started_at",
             "finished_at",
+            "download_url",
         ]
         read_only_fields = fields
+        list_serializer_class = JobListSerializer
 
     @extend_schema_field(JobProgressSerializer)
     def get_progress(self, job: Job) -> dict[str, int]:
         return {"done": job.done, "total": job.total}
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_download_url(self, job: Job) -> str | None:
+        links = self.context.get("download_links")
+        if links is None:
+            links = download_links([job], self.context.get("request"))
+        return links.get(job.pk)
 
 
 class JobViewSet(ReadOnlyPolicyViewSet):

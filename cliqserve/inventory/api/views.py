@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -70,7 +70,7 @@ class StockLevelFilter(filters.FilterSet):
         fields: ClassVar[list[str]] = []
 
     def filter_low(self, queryset: QuerySet[StockLevel], name: str, value: bool) -> QuerySet[StockLevel]:
-        at_or_below = queryset.filter(quantity__lte=F("reorder_level"))
+        at_or_below = queryset.filter(selectors.LOW_STOCK)
         return at_or_below if value else queryset.exclude(pk__in=at_or_below.values("pk"))
 
 

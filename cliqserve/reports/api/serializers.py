@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -18,6 +19,13 @@ from ..policies import report_branch_ids
 from ..selectors import GROUP_BY
 
 MAX_REPORT_DAYS = 3660  # ten years; rollups make even that cheap
+# Business days a report may name: wide enough for any real shop, narrow enough that every
+# day's time-zone bounds exist (date.max + 1 day does not).
+REPORT_DAYS = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2099, 12, 31))]
+
+
+def report_day(**kwargs: Any) -> serializers.DateField:
+    return serializers.DateField(required=False, validators=REPORT_DAYS, **kwargs)
 
 
 class ReportBranchField(serializers.UUIDField):
@@ -37,15 +45,13 @@ class ReportBranchField(serializers.UUIDField):
 class ReportPeriodSerializer(serializers.Serializer[Any]):
     """`from` and `to`, business days, inclusive; both default to today's business day."""
 
-    to = serializers.DateField(required=False, help_text="Last business day (inclusive); default today.")
+    to = report_day(help_text="Last business day (inclusive), 2000-01-01 to 2099-12-31; default today.")
     branch = ReportBranchField(required=False, help_text="One branch; default every branch the caller sees.")
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         # `from` is a Python keyword: it cannot be a class attribute.
-        fields["from"] = serializers.DateField(
-            required=False, help_text="First business day (inclusive); default the same day as `to`."
-        )
+        fields["from"] = report_day(help_text="First business day (inclusive); default the same day as `to`.")
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -330,6 +330,8 @@ def test_cashiers_get_403_and_bad_parameters_400(shop: Shop) -> None:
         ({"group_by": "colour"}, "/group_by"),
         ({"branch": str(shop_world_foreign_branch(shop))}, "/branch"),
         ({"from": "2000-01-01", "to": "2026-12-01"}, "/from"),
+        ({"from": "1999-12-31", "to": "2000-01-01"}, "/from"),
+        ({"from": "2099-12-31", "to": "9999-12-31"}, "/to"),
     ]:
         response = admin.get("/api/v1/reports/sales/", params)
         assert response.status_code == 400, params
@@ -368,3 +370,47 @@ def test_reports_never_count_another_tenants_sales(shop: Shop, world: World) -> 
         "/api/v1/reports/sales/", {"branch": str(shop.tw.branch.pk)}
     )
     assert response.status_code == 400
+
+
+def test_the_sales_report_exports_as_a_job_with_the_same_figures(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    ring_up_two_days(shop)
+    client = client_for(shop.tw.tenant_admin)
+    params = {"from": "2026-12-01", "to": "2026-12-02", "group_by": "category"}
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            "/api/v1/exports/", {"report": "sales", "params": params, "format": "csv"}, format="json"
+        )
+    assert started.status_code == 202, started.json()
+    job = client.get(started["Location"]).json()
+    assert job["status"] == "succeeded", job
+    downloaded = client_for(None).get(job["download_url"])
+    lines = list(csv.DictReader(io.StringIO(downloaded.getvalue().decode())))
+    answer = shop.report(shop.tw.tenant_admin, **params)
+    assert [(line["label"], line["net_sales"]) for line in lines] == [
+        *((row["label"], row["net_sales"]) for row in answer["rows"]),
+        ("Totals", answer["totals"]["net_sales"]),
+    ]
+    refused = client_for(shop.tw.branch_manager).post(
+        "/api/v1/exports/",
+        {"report": "sales", "params": {"branch": str(shop.tw.other_branch.pk)}, "format": "csv"},
+        format="json",
+    )
+    assert refused.status_code == 403
+
+
+def test_the_stock_report_exports_as_a_job(shop: Shop, django_capture_on_commit_callbacks: Any) -> None:
+    client = client_for(shop.tw.tenant_admin)
+    body = {"report": "stock", "params": {"branch": str(shop.tw.branch.pk)}, "format": "csv"}
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/api/v1/exports/", body, format="json")
+    assert started.status_code == 202, started.json()
+    job = client.get(started["Location"]).json()
+    assert job["status"] == "succeeded", job
+    downloaded = client_for(None).get(job["download_url"])
+    lines = list(csv.DictReader(io.StringIO(downloaded.getvalue().decode())))
+    assert sorted((line["sku"], line["quantity"]) for line in lines) == [
+        ("PLAIN", "50.000"),
+        ("WINE", "50.000"),
+    ]

@@ -125,3 +125,10 @@ class SaleSerializer(serializers.Serializer[Sale]):
     )
     voided_at = serializers.DateTimeField(read_only=True, allow_null=True)
     void_reason = serializers.CharField(read_only=True)
+    reviewed_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a manager reviewed the flagged sale."
+    )
+    reviewed_by = serializers.UUIDField(
+        source="reviewed_by_id", read_only=True, allow_null=True, help_text="Who reviewed it."
+    )
+    review_note = serializers.CharField(read_only=True, help_text="The reviewer's note.")

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .refund_views import SaleRefundViewSet, SaleVoidViewSet
+from .review_views import SaleReviewViewSet
 from .shift_views import ShiftViewSet
 from .sync_views import SalesSyncView
 from .views import SaleViewSet
@@ -18,5 +19,6 @@ urlpatterns = [
         name="sale-refunds",
     ),
     path("sales/<uuid:sale_id>/void/", SaleVoidViewSet.as_view({"post": "void"}), name="sale-void"),
+    path("sales/<uuid:sale_id>/review/", SaleReviewViewSet.as_view({"post": "review"}), name="sale-review"),
     path("sync/sales/", SalesSyncView.as_view(), name="sales-sync"),
 ]

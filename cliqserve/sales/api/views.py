@@ -47,7 +47,9 @@ class SaleFilter(filters.FilterSet):
     branch = filters.UUIDFilter(field_name="branch_id")
     device = filters.UUIDFilter(field_name="device_id")
     status = filters.ChoiceFilter(choices=Sale.Status.choices)
-    needs_review = filters.BooleanFilter()
+    needs_review = filters.BooleanFilter(
+        label="true: the review queue, flagged sales not reviewed yet (POST {id}/review/ clears the flag)."
+    )
     receipt_number = filters.CharFilter(field_name="receipt_number", lookup_expr="iexact")
     # `from` is a Python keyword: declared through the class dict below.
     to = filters.IsoDateTimeFilter(field_name="sold_at", lookup_expr="lt", label="Sold before this time.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cliqserve.core.api.serializers import StrictModelSerializer
@@ -15,7 +16,24 @@ if TYPE_CHECKING:
     from cliqserve.accounts.models import User  # noqa: F401  (named in a quoted type argument)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "04:00"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A local time of day without a zone ("04:00"): a branch's wall clock, not an instant, so
+    not an RFC 3339 `time` (which needs an offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class TenantSerializer(StrictModelSerializer):
+    business_day_ends_at = WallClockTimeField(
+        required=False,
+        help_text="Local time at which a business day ends (HH:MM, default 00:00): at 04:00 a sale at "
+        "01:30 counts on the evening before. Each branch's own time zone applies.",
+    )
+
     class Meta:
         model = Tenant
         fields: ClassVar = [
