@@ -168,21 +168,29 @@ class _Ticket:
         self.products[str(product_id)].add(figures)
         self.categories[str(category_id or "")].add(figures)
 
-    def cells(self, currency: str) -> Iterator[tuple[str, str, Figures]]:
-        """(dimension, key, figures): one row per dimension, one per distinct product,
-        category and payment method; a sale counts once in each."""
+    def cells(self, currency: str, dimensions: Collection[str]) -> Iterator[tuple[str, str, Figures]]:
+        """(dimension, key, figures) of the `dimensions` asked for: one row per dimension, one
+        per distinct product, category and payment method; a sale counts once in each."""
         count = int(self.counts_as_sale)
         whole = _counted(self.total, count)
-        yield Dimension.DAY, "", whole
-        yield Dimension.HOUR, f"{self.hour:02d}", whole
-        yield Dimension.DEVICE, str(self.device_id), whole
-        yield Dimension.CASHIER, str(self.cashier_id), whole
-        for key, figures in self.products.items():
-            yield Dimension.PRODUCT, key, _counted(figures, count)
-        for key, figures in self.categories.items():
-            yield Dimension.CATEGORY, key, _counted(figures, count)
-        for method, figures in allocate(self.total, self.tendered, currency).items():
-            yield Dimension.PAYMENT_METHOD, method, _counted(figures, count)
+        singles: dict[str, str] = {
+            Dimension.DAY: "",
+            Dimension.HOUR: f"{self.hour:02d}",
+            Dimension.DEVICE: str(self.device_id),
+            Dimension.CASHIER: str(self.cashier_id),
+        }
+        for dimension, key in singles.items():
+            if dimension in dimensions:
+                yield dimension, key, whole
+        parts: dict[str, Callable[[], dict[str, Figures]]] = {
+            Dimension.PRODUCT: lambda: self.products,
+            Dimension.CATEGORY: lambda: self.categories,
+            Dimension.PAYMENT_METHOD: lambda: allocate(self.total, self.tendered, currency),
+        }
+        for grouped, split in parts.items():
+            if grouped in dimensions:
+                for key, figures in split().items():
+                    yield grouped, key, _counted(figures, count)
 
 
 def _counted(figures: Figures, sale_count: int) -> Figures:
@@ -264,8 +272,15 @@ REFUND_LINE_COLUMNS = {
 }
 
 
-def compute_cells(*, tenant: Tenant, cut: DayCut, slices: Collection[SliceKey]) -> dict[CellKey, Figures]:
-    """Every rollup cell of `slices`, from the sales and refunds rows (six queries)."""
+def compute_cells(
+    *,
+    tenant: Tenant,
+    cut: DayCut,
+    slices: Collection[SliceKey],
+    dimensions: Collection[str] = frozenset(Dimension.values),
+) -> dict[CellKey, Figures]:
+    """The rollup cells of `slices` in `dimensions` (default all), from the sales and refunds
+    rows (six queries; four when no payment-method split is asked for)."""
     cells: dict[CellKey, Figures] = defaultdict(Figures)
     if not slices:
         return cells
@@ -285,7 +300,9 @@ def compute_cells(*, tenant: Tenant, cut: DayCut, slices: Collection[SliceKey]) 
         figures=lambda line: sale_line_figures(line, currency),
         counts_as_sale=True,
     )
-    _add_tendered(sales, _sale_payments(tenant=tenant, cut=cut, slices=wanted))
+    split_by_method = Dimension.PAYMENT_METHOD in dimensions
+    if split_by_method:
+        _add_tendered(sales, _sale_payments(tenant=tenant, cut=cut, slices=wanted))
     refunds = _tickets(
         lines=RefundLine.objects.filter(tenant=tenant).filter(
             time_window(
@@ -302,18 +319,19 @@ def compute_cells(*, tenant: Tenant, cut: DayCut, slices: Collection[SliceKey]) 
         figures=lambda line: refund_line_figures(line, currency),
         counts_as_sale=False,
     )
-    refund_payments = RefundPayment.objects.filter(tenant=tenant).filter(
-        time_window(
-            tenant=tenant,
-            cut=cut,
-            slices=wanted,
-            branch="refund__sale__branch_id",
-            moment="refund__created_at",
+    if split_by_method:
+        refund_payments = RefundPayment.objects.filter(tenant=tenant).filter(
+            time_window(
+                tenant=tenant,
+                cut=cut,
+                slices=wanted,
+                branch="refund__sale__branch_id",
+                moment="refund__created_at",
+            )
         )
-    )
-    _add_tendered(refunds, refund_payments.order_by().values_list("refund_id", "method", "amount"))
+        _add_tendered(refunds, refund_payments.order_by().values_list("refund_id", "method", "amount"))
     for ticket in (*sales.values(), *refunds.values()):
-        for dimension, key, figures in ticket.cells(currency):
+        for dimension, key, figures in ticket.cells(currency, dimensions):
             cells[(ticket.branch_id, ticket.day, dimension, key)].add(figures)
     return cells
 

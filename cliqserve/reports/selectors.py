@@ -95,9 +95,11 @@ def sales_report(
     day_total = _rolled_up_total(
         tenant=tenant, branch_ids=branch_ids, dates=(date_from, date_to), stale=stale
     )
-    for (branch_id, day, cell_dimension, key), figures in compute_cells(
-        tenant=tenant, cut=day_cut(tenant=tenant), slices=stale
-    ).items():
+    # The raw tail: only this grouping's dimension and the whole day (for distinct sales).
+    tail = compute_cells(
+        tenant=tenant, cut=day_cut(tenant=tenant), slices=stale, dimensions={dimension, Dimension.DAY}
+    )
+    for (branch_id, day, cell_dimension, key), figures in tail.items():
         if cell_dimension == dimension:
             groups[_group_key(group_by, branch_id=branch_id, day=day, key=key)].add(figures)
         if cell_dimension == Dimension.DAY:
