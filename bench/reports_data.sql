@@ -149,8 +149,8 @@ JOIN (SELECT sale_id, sum(gross) AS subtotal, sum(discount) AS discount_total, s
 
 INSERT INTO sales_sale (id, created_at, updated_at, receipt_number, status, origin, client_id, sold_at, currency,
                         subtotal, discount_total, tax_total, total, paid, change_due, cost_total, refunded_total,
-                        needs_review, review_reasons, voided_at, void_reason, branch_id, cashier_id, device_id,
-                        tenant_id, voided_by_id, shift_id)
+                        needs_review, review_reasons, voided_at, void_reason, review_note, branch_id, cashier_id,
+                        device_id, tenant_id, voided_by_id, shift_id)
 SELECT t.id, t.sold_at, t.sold_at,
        gb.code || '-POS' || lpad((gb.idx + 1)::text, 2, '0') || '-'
            || lpad((row_number() OVER (PARTITION BY t.branch_idx ORDER BY t.sold_at, t.n))::text, 6, '0'),
@@ -160,7 +160,7 @@ SELECT t.id, t.sold_at, t.sold_at,
        'online', NULL, t.sold_at, 'EUR', t.subtotal, t.discount_total, t.tax_total, t.total, t.paid,
        t.paid - t.total, t.cost_total, t.refunded_total, false, '[]',
        CASE WHEN t.fate = 'void' THEN t.sold_at + interval '2 minutes' END,
-       CASE WHEN t.fate = 'void' THEN 'Wrong items' ELSE '' END,
+       CASE WHEN t.fate = 'void' THEN 'Wrong items' ELSE '' END, '',
        gb.id, gb.cashier_id, gb.device_id, %(tenant)s,
        CASE WHEN t.fate = 'void' THEN gb.cashier_id END, gs.id
 FROM gtot AS t
