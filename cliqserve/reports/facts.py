@@ -286,13 +286,16 @@ def compute_cells(
         return cells
     wanted = set(slices)
     currency = tenant.currency
+    # Each window is an OR of index ranges, built once for the sale rows and once for the refunds'.
+    sale_window = time_window(
+        tenant=tenant, cut=cut, slices=wanted, branch="sale__branch_id", moment="sale__sold_at"
+    )
+    refund_window = time_window(
+        tenant=tenant, cut=cut, slices=wanted, branch="refund__sale__branch_id", moment="refund__created_at"
+    )
     sales = _tickets(
         lines=SaleLine.objects.filter(tenant=tenant)
-        .filter(
-            time_window(
-                tenant=tenant, cut=cut, slices=wanted, branch="sale__branch_id", moment="sale__sold_at"
-            )
-        )
+        .filter(sale_window)
         .exclude(sale__status=Sale.Status.VOIDED),
         columns=SALE_LINE_COLUMNS,
         cut=cut,
@@ -302,17 +305,9 @@ def compute_cells(
     )
     split_by_method = Dimension.PAYMENT_METHOD in dimensions
     if split_by_method:
-        _add_tendered(sales, _sale_payments(tenant=tenant, cut=cut, slices=wanted))
+        _add_tendered(sales, _sale_payments(tenant=tenant, window=sale_window))
     refunds = _tickets(
-        lines=RefundLine.objects.filter(tenant=tenant).filter(
-            time_window(
-                tenant=tenant,
-                cut=cut,
-                slices=wanted,
-                branch="refund__sale__branch_id",
-                moment="refund__created_at",
-            )
-        ),
+        lines=RefundLine.objects.filter(tenant=tenant).filter(refund_window),
         columns=REFUND_LINE_COLUMNS,
         cut=cut,
         wanted=wanted,
@@ -320,15 +315,7 @@ def compute_cells(
         counts_as_sale=False,
     )
     if split_by_method:
-        refund_payments = RefundPayment.objects.filter(tenant=tenant).filter(
-            time_window(
-                tenant=tenant,
-                cut=cut,
-                slices=wanted,
-                branch="refund__sale__branch_id",
-                moment="refund__created_at",
-            )
-        )
+        refund_payments = RefundPayment.objects.filter(tenant=tenant).filter(refund_window)
         _add_tendered(refunds, refund_payments.order_by().values_list("refund_id", "method", "amount"))
     for ticket in (*sales.values(), *refunds.values()):
         for dimension, key, figures in ticket.cells(currency, dimensions):
@@ -377,18 +364,12 @@ def _ticket_for(
     )
 
 
-def _sale_payments(
-    *, tenant: Tenant, cut: DayCut, slices: set[SliceKey]
-) -> Iterator[tuple[Any, str, Decimal]]:
+def _sale_payments(*, tenant: Tenant, window: Q) -> Iterator[tuple[Any, str, Decimal]]:
     """(sale id, method, amount) with the change given back taken off the cash: what each
     method really took, which is what a sale's figures are split by."""
     payments = (
         Payment.objects.filter(tenant=tenant)
-        .filter(
-            time_window(
-                tenant=tenant, cut=cut, slices=slices, branch="sale__branch_id", moment="sale__sold_at"
-            )
-        )
+        .filter(window)
         .exclude(sale__status=Sale.Status.VOIDED)
         .order_by()
         .values_list("sale_id", "method", "amount", "sale__change_due")
