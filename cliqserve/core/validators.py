@@ -24,6 +24,7 @@ def active_currencies() -> frozenset[str]:
     )
 
 
+@cache  # CLDR data, fixed for the process; every money amount is quantized through this
 def currency_decimal_places(currency: str) -> int:
     """The currency's minor unit: 2 for EUR, 0 for JPY, 3 for KWD. Money is quantized to it."""
     return int(get_currency_precision(currency))

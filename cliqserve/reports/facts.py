@@ -41,7 +41,6 @@ HUNDRED = Decimal(100)
 MONEY_FIELDS = ("gross_sales", "discounts", "refunds", "tax", "cogs")
 NO_PAYMENT = ""  # the payment-method key of a sale that took no money (a fully discounted one)
 METHOD_ORDER = {method: index for index, method in enumerate(PaymentMethod.values)}
-CHUNK = 5000
 
 SliceKey = tuple[uuid.UUID, date]  # (branch id, business day)
 CellKey = tuple[uuid.UUID, date, str, str]  # (branch id, business day, dimension, key)
@@ -65,6 +64,12 @@ class Figures:
         self.refunds += other.refunds
         self.tax += other.tax
         self.cogs += other.cogs
+
+    def negated(self) -> Figures:
+        return Figures(*(-getattr(self, item.name) for item in fields(self)))
+
+    def is_zero(self) -> bool:
+        return not any(getattr(self, item.name) for item in fields(self))
 
     @property
     def net_sales(self) -> Decimal:
@@ -155,18 +160,21 @@ class _Ticket:
     branch_id: uuid.UUID
     day: date
     hour: int
-    device_id: uuid.UUID
-    cashier_id: uuid.UUID
+    device_id: uuid.UUID | None  # None when no device or cashier dimension was asked for
+    cashier_id: uuid.UUID | None
     counts_as_sale: bool
     total: Figures = field(default_factory=Figures)
-    products: dict[str, Figures] = field(default_factory=lambda: defaultdict(Figures))
-    categories: dict[str, Figures] = field(default_factory=lambda: defaultdict(Figures))
+    products: dict[uuid.UUID, Figures] = field(default_factory=lambda: defaultdict(Figures))
+    categories: dict[uuid.UUID | None, Figures] = field(default_factory=lambda: defaultdict(Figures))
     tendered: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
-    def add_line(self, *, product_id: uuid.UUID, category_id: uuid.UUID | None, figures: Figures) -> None:
+    def add_line(
+        self, *, product_id: uuid.UUID | None, category_id: uuid.UUID | None, figures: Figures
+    ) -> None:
         self.total.add(figures)
-        self.products[str(product_id)].add(figures)
-        self.categories[str(category_id or "")].add(figures)
+        if product_id is not None:
+            self.products[product_id].add(figures)
+        self.categories[category_id].add(figures)
 
     def cells(self, currency: str, dimensions: Collection[str]) -> Iterator[tuple[str, str, Figures]]:
         """(dimension, key, figures) of the `dimensions` asked for: one row per dimension, one
@@ -183,8 +191,8 @@ class _Ticket:
             if dimension in dimensions:
                 yield dimension, key, whole
         parts: dict[str, Callable[[], dict[str, Figures]]] = {
-            Dimension.PRODUCT: lambda: self.products,
-            Dimension.CATEGORY: lambda: self.categories,
+            Dimension.PRODUCT: lambda: {str(key): figures for key, figures in self.products.items()},
+            Dimension.CATEGORY: lambda: {str(key or ""): figures for key, figures in self.categories.items()},
             Dimension.PAYMENT_METHOD: lambda: allocate(self.total, self.tendered, currency),
         }
         for grouped, split in parts.items():
@@ -297,7 +305,7 @@ def compute_cells(
         lines=SaleLine.objects.filter(tenant=tenant)
         .filter(sale_window)
         .exclude(sale__status=Sale.Status.VOIDED),
-        columns=SALE_LINE_COLUMNS,
+        columns=_needed(SALE_LINE_COLUMNS, dimensions),
         cut=cut,
         wanted=wanted,
         figures=lambda line: sale_line_figures(line, currency),
@@ -308,7 +316,7 @@ def compute_cells(
         _add_tendered(sales, _sale_payments(tenant=tenant, window=sale_window))
     refunds = _tickets(
         lines=RefundLine.objects.filter(tenant=tenant).filter(refund_window),
-        columns=REFUND_LINE_COLUMNS,
+        columns=_needed(REFUND_LINE_COLUMNS, dimensions),
         cut=cut,
         wanted=wanted,
         figures=lambda line: refund_line_figures(line, currency),
@@ -323,6 +331,23 @@ def compute_cells(
     return cells
 
 
+# The columns only some dimensions read: a report grouped by month needs none of them.
+OPTIONAL_COLUMNS = {
+    "device": Dimension.DEVICE,
+    "cashier": Dimension.CASHIER,
+    "product": Dimension.PRODUCT,
+    "category": Dimension.CATEGORY,
+}
+
+
+def _needed(columns: dict[str, str], dimensions: Collection[str]) -> dict[str, str]:
+    return {
+        name: column
+        for name, column in columns.items()
+        if name not in OPTIONAL_COLUMNS or OPTIONAL_COLUMNS[name] in dimensions
+    }
+
+
 def _tickets(
     *,
     lines: Any,
@@ -334,14 +359,16 @@ def _tickets(
 ) -> dict[uuid.UUID, _Ticket]:
     tickets: dict[uuid.UUID, _Ticket | None] = {}
     names = list(columns)
-    for values in lines.order_by().values_list(*columns.values()).iterator(chunk_size=CHUNK):
+    for values in lines.order_by().values_list(*columns.values()):
         line = dict(zip(names, values, strict=True))
         ticket_id = line["ticket"]
         if ticket_id not in tickets:
             tickets[ticket_id] = _ticket_for(line, cut=cut, wanted=wanted, counts_as_sale=counts_as_sale)
         ticket = tickets[ticket_id]
         if ticket is not None:
-            ticket.add_line(product_id=line["product"], category_id=line["category"], figures=figures(line))
+            ticket.add_line(
+                product_id=line.get("product"), category_id=line.get("category"), figures=figures(line)
+            )
     return {ticket_id: ticket for ticket_id, ticket in tickets.items() if ticket is not None}
 
 
@@ -358,8 +385,8 @@ def _ticket_for(
         branch_id=branch_id,
         day=day,
         hour=cut.hour_of(branch_id, moment),
-        device_id=line["device"],
-        cashier_id=line["cashier"],
+        device_id=line.get("device"),
+        cashier_id=line.get("cashier"),
         counts_as_sale=counts_as_sale,
     )
 
@@ -375,7 +402,7 @@ def _sale_payments(*, tenant: Tenant, window: Q) -> Iterator[tuple[Any, str, Dec
         .values_list("sale_id", "method", "amount", "sale__change_due")
     )
     change_taken: set[uuid.UUID] = set()
-    for sale_id, method, amount, change_due in payments.iterator(chunk_size=CHUNK):
+    for sale_id, method, amount, change_due in payments:
         if method == PaymentMethod.CASH and sale_id not in change_taken:
             change_taken.add(sale_id)
             amount -= change_due

@@ -30,14 +30,9 @@ class Dimension(models.TextChoices):
     PAYMENT_METHOD = "payment_method"
 
 
-class SalesRollup(TenantOwnedModel):
-    """The report figures of one branch's business day, per dimension and key.
+class RollupFigures(TenantOwnedModel):
+    """The figures a rollup row sums: what `reports.facts.Figures` holds."""
 
-    Derived data: `manage.py rebuild_rollups` can recreate every row from the sales, and a
-    row is replaced whole whenever the sales journal says its day changed (ADR 0007).
-    """
-
-    business_day = models.DateField()
     branch = models.ForeignKey("tenants.Branch", on_delete=models.CASCADE, related_name="+", db_index=False)
     dimension = models.CharField(max_length=16, choices=Dimension.choices)
     key = models.CharField(max_length=64, blank=True, default="")
@@ -50,9 +45,47 @@ class SalesRollup(TenantOwnedModel):
     cogs = _sum_field()
 
     class Meta:
+        abstract = True
+
+
+class SalesRollup(RollupFigures):
+    """The report figures of one branch's business day, per dimension and key.
+
+    Derived data: `manage.py rebuild_rollups` can recreate every row from the sales, and a
+    row is replaced whole whenever the sales journal says its day changed (ADR 0007).
+    """
+
+    business_day = models.DateField()
+
+    class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
                 "tenant", "dimension", "business_day", "branch", "key", name="sales_rollup_unique"
+            ),
+        ]
+
+
+class MonthlySalesRollup(RollupFigures):
+    """The sum of one branch's daily rollup rows of a calendar month (of business days), per
+    dimension and key: what a long report reads for its whole months, a thirtieth of the rows.
+
+    Kept equal to that sum in the same transaction that replaces daily rows (ADR 0008): the
+    writer adds each day's change to it, and `days` counts the daily rows summed, so a row
+    whose daily rows are all gone (a voided sale's product) is deleted, as the daily one is.
+    """
+
+    month = models.DateField(help_text="The first day of the month.")
+    # Plain integers, not positive ones: PostgreSQL checks a CHECK constraint on the row an
+    # upsert proposes before it finds the conflict, and sql.py proposes the change itself,
+    # which is negative when a day lost sales. The sums themselves never go below zero.
+    days = models.IntegerField(default=0)
+    sale_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            # Columns, not expressions: the upsert in sql.py names them as its conflict target.
+            models.UniqueConstraint(
+                fields=["tenant", "dimension", "month", "branch", "key"], name="monthly_sales_rollup_unique"
             ),
         ]
 

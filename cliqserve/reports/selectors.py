@@ -26,8 +26,8 @@ from cliqserve.core.money import quantize_money
 from cliqserve.sales.models import BusinessDayChange, PaymentMethod
 from cliqserve.tenants.models import Branch, Device
 
-from .facts import MONEY_FIELDS, Figures, SliceKey, compute_cells, day_cut, total_of
-from .models import Dimension, SalesRollup
+from .facts import MONEY_FIELDS, CellKey, Figures, SliceKey, compute_cells, day_cut, total_of
+from .models import Dimension, MonthlySalesRollup, SalesRollup
 from .tabular import Table, number, text
 
 if TYPE_CHECKING:
@@ -85,39 +85,153 @@ def sales_report(
     """The report of `branch_ids` (None: every branch) from `date_from` to `date_to`, business
     days, inclusive. `totals.sale_count` counts distinct sales; the money of the rows adds up
     to the totals exactly."""
-    dimension = DIMENSION_OF[group_by]
-    stale = _stale_slices(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
-    groups: dict[str, Figures] = defaultdict(Figures)
-    for key, figures in _rolled_up(
-        tenant=tenant, branch_ids=branch_ids, dates=(date_from, date_to), stale=stale, group_by=group_by
-    ):
-        groups[key].add(figures)
-    day_total = _rolled_up_total(
-        tenant=tenant, branch_ids=branch_ids, dates=(date_from, date_to), stale=stale
+    reports = sales_reports(
+        tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to, group_bys=[group_by]
     )
-    # The raw tail: only this grouping's dimension and the whole day (for distinct sales).
+    return reports[group_by]
+
+
+def sales_reports(
+    *,
+    tenant: Tenant,
+    branch_ids: Sequence[uuid.UUID] | None,
+    date_from: date,
+    date_to: date,
+    group_bys: Sequence[str],
+) -> dict[str, SalesReport]:
+    """Several groupings of one period at once (a dashboard): the journal is read and its days
+    are computed from the sales rows once for all of them."""
+    reading = _Reading.of(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
+    dimensions = {DIMENSION_OF[group_by] for group_by in group_bys}
+    # The raw tail: only the groupings' dimensions and the whole day (for distinct sales).
     tail = compute_cells(
-        tenant=tenant, cut=day_cut(tenant=tenant), slices=stale, dimensions={dimension, Dimension.DAY}
+        tenant=tenant,
+        cut=day_cut(tenant=tenant),
+        slices=reading.stale,
+        dimensions={*dimensions, Dimension.DAY},
     )
+    rolled = {group_by: _rolled_up(reading, group_by) for group_by in group_bys}
+    whole_days = next(
+        (
+            total_of(groups.values())
+            for group_by, groups in rolled.items()
+            if DIMENSION_OF[group_by] == Dimension.DAY
+        ),
+        None,
+    )
+    day_total = whole_days if whole_days is not None else _rolled_up_total(reading)
+    for (_branch_id, _day, dimension, _key), figures in tail.items():
+        if dimension == Dimension.DAY:
+            day_total.add(figures)
+    return {
+        group_by: _report(
+            reading, group_by=group_by, groups=groups, tail=tail, sale_count=day_total.sale_count
+        )
+        for group_by, groups in rolled.items()
+    }
+
+
+def _report(
+    reading: _Reading,
+    *,
+    group_by: str,
+    groups: dict[str, Figures],
+    tail: dict[CellKey, Figures],
+    sale_count: int,
+) -> SalesReport:
+    dimension = DIMENSION_OF[group_by]
     for (branch_id, day, cell_dimension, key), figures in tail.items():
         if cell_dimension == dimension:
             groups[_group_key(group_by, branch_id=branch_id, day=day, key=key)].add(figures)
-        if cell_dimension == Dimension.DAY:
-            day_total.add(figures)
-    for key in _time_keys(group_by, date_from, date_to):
+    for key in _time_keys(group_by, reading.date_from, reading.date_to):
         groups.setdefault(key, Figures())
     totals = total_of(groups.values())
-    totals.sale_count = day_total.sale_count  # distinct sales, also when a sale spans rows
-    labels = _labels(tenant=tenant, group_by=group_by, keys=groups)
+    totals.sale_count = sale_count  # distinct sales, also when a sale spans rows
+    labels = _labels(tenant=reading.tenant, group_by=group_by, keys=groups)
     rows = [SalesRow(key=key, label=labels.get(key, key), figures=figures) for key, figures in groups.items()]
     return SalesReport(
         group_by=group_by,
-        date_from=date_from,
-        date_to=date_to,
-        currency=tenant.currency,
+        date_from=reading.date_from,
+        date_to=reading.date_to,
+        currency=reading.tenant.currency,
         rows=_ordered(rows, group_by),
         totals=totals,
     )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Which rollup rows a report reads: each whole month of the period from the monthly
+    rollups, the other days from the daily ones, and no day of the journal (`stale`) from
+    either. A branch's month with a journal day in it is read day by day, minus that day."""
+
+    tenant: Tenant
+    branch_ids: Sequence[uuid.UUID] | None
+    date_from: date
+    date_to: date
+    stale: set[SliceKey]
+    months: list[date]  # the first days of the whole months inside the period
+
+    @classmethod
+    def of(
+        cls, *, tenant: Tenant, branch_ids: Sequence[uuid.UUID] | None, date_from: date, date_to: date
+    ) -> _Reading:
+        stale = _stale_slices(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
+        return cls(tenant, branch_ids, date_from, date_to, stale, _whole_months(date_from, date_to))
+
+    def monthly(self, dimension: str) -> Any:
+        rows = MonthlySalesRollup.objects.filter(
+            tenant=self.tenant, dimension=dimension, month__in=self.months
+        )
+        if self.branch_ids is not None:
+            rows = rows.filter(branch_id__in=self.branch_ids)
+        for branch_id, months in _by_branch(self._stale_months()).items():
+            rows = rows.exclude(Q(branch_id=branch_id, month__in=months))
+        return rows
+
+    def daily(self, dimension: str, *, whole_months: bool) -> Any:
+        """The daily rows to read: every day of the period, or (`whole_months`: the monthly
+        rows are read too) the days outside the months the monthly rows answer."""
+        rows = SalesRollup.objects.filter(
+            tenant=self.tenant, dimension=dimension, business_day__range=(self.date_from, self.date_to)
+        )
+        if self.branch_ids is not None:
+            rows = rows.filter(branch_id__in=self.branch_ids)
+        if whole_months and self.months:
+            outside = Q(business_day__lt=self.months[0]) | Q(business_day__gt=_month_end(self.months[-1]))
+            for branch_id, month in self._stale_months():
+                outside |= Q(branch_id=branch_id, business_day__range=(month, _month_end(month)))
+            rows = rows.filter(outside)
+        for branch_id, days in _by_branch(self.stale).items():
+            rows = rows.exclude(Q(branch_id=branch_id, business_day__in=days))
+        return rows
+
+    def _stale_months(self) -> set[SliceKey]:
+        """(branch, month) of the whole months that have a journal day in that branch."""
+        months = set(self.months)
+        return {
+            (branch_id, day.replace(day=1)) for branch_id, day in self.stale if day.replace(day=1) in months
+        }
+
+
+def _whole_months(date_from: date, date_to: date) -> list[date]:
+    month = date_from if date_from.day == 1 else _month_end(date_from) + timedelta(days=1)
+    months = []
+    while _month_end(month) <= date_to:
+        months.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return months
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _by_branch(slices: Iterable[SliceKey]) -> dict[uuid.UUID, list[date]]:
+    days_by_branch: dict[uuid.UUID, list[date]] = defaultdict(list)
+    for branch_id, day in slices:
+        days_by_branch[branch_id].append(day)
+    return days_by_branch
 
 
 def _stale_slices(
@@ -129,56 +243,41 @@ def _stale_slices(
     return set(changes.order_by().values_list("branch_id", "business_day").distinct())
 
 
-def _rollups(
-    *, tenant: Tenant, branch_ids: Sequence[uuid.UUID] | None, dates: tuple[date, date], stale: set[SliceKey]
-) -> Any:
-    rows = SalesRollup.objects.filter(tenant=tenant, business_day__range=dates)
-    if branch_ids is not None:
-        rows = rows.filter(branch_id__in=branch_ids)
-    days_by_branch: dict[uuid.UUID, list[date]] = defaultdict(list)
-    for branch_id, day in stale:
-        days_by_branch[branch_id].append(day)
-    for branch_id, days in days_by_branch.items():
-        rows = rows.exclude(Q(branch_id=branch_id, business_day__in=days))
-    return rows
+def _rolled_up(reading: _Reading, group_by: str) -> dict[str, Figures]:
+    """The grouping's rows summed from the rollups (the database adds up each source)."""
+    dimension = DIMENSION_OF[group_by]
+    groups: dict[str, Figures] = defaultdict(Figures)
+    by_month = group_by not in ("day", "week") and bool(reading.months)
+    sources = [(reading.daily(dimension, whole_months=by_month), "business_day")]
+    if by_month:
+        sources.append((reading.monthly(dimension), "month"))
+    for rows, day_field in sources:
+        group = {
+            "day": F(day_field),
+            "week": TruncWeek(day_field),
+            "month": TruncMonth(day_field),
+            "branch": F("branch_id"),
+        }.get(group_by, F("key"))
+        sums = (
+            rows.annotate(group=group)
+            .order_by()
+            .values("group")
+            .annotate(**{name: Sum(name) for name in SUMMED})
+        )
+        for row in sums:
+            groups[_format_group(group_by, row.pop("group"))].add(Figures(**row))
+    return groups
 
 
-def _rolled_up(
-    *,
-    tenant: Tenant,
-    branch_ids: Sequence[uuid.UUID] | None,
-    dates: tuple[date, date],
-    stale: set[SliceKey],
-    group_by: str,
-) -> Iterable[tuple[str, Figures]]:
-    group = {
-        "day": F("business_day"),
-        "week": TruncWeek("business_day"),
-        "month": TruncMonth("business_day"),
-        "branch": F("branch_id"),
-    }.get(group_by, F("key"))
-    rows = (
-        _rollups(tenant=tenant, branch_ids=branch_ids, dates=dates, stale=stale)
-        .filter(dimension=DIMENSION_OF[group_by])
-        .annotate(group=group)
-        .order_by()
-        .values("group")
-        .annotate(**{name: Sum(name) for name in SUMMED})
-    )
-    for row in rows:
-        yield _format_group(group_by, row.pop("group")), Figures(**row)
-
-
-def _rolled_up_total(
-    *, tenant: Tenant, branch_ids: Sequence[uuid.UUID] | None, dates: tuple[date, date], stale: set[SliceKey]
-) -> Figures:
-    sums = (
-        _rollups(tenant=tenant, branch_ids=branch_ids, dates=dates, stale=stale)
-        .filter(dimension=Dimension.DAY)
-        .aggregate(**{name: Sum(name) for name in SUMMED})
-    )
-    present: dict[str, Any] = {name: value for name, value in sums.items() if value is not None}
-    return Figures(**present)
+def _rolled_up_total(reading: _Reading) -> Figures:
+    total = Figures()
+    sources = [reading.daily(Dimension.DAY, whole_months=True)]
+    if reading.months:
+        sources.append(reading.monthly(Dimension.DAY))
+    for rows in sources:
+        sums = rows.aggregate(**{name: Sum(name) for name in SUMMED})
+        total.add(Figures(**{name: value for name, value in sums.items() if value is not None}))
+    return total
 
 
 def _format_group(group_by: str, value: Any) -> str:

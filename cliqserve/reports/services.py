@@ -5,6 +5,8 @@ the rollups, replacing each changed branch-day whole from the sales rows, then d
 journal rows it read. Those rows are read before the sales are, so anything committed later
 has a journal row of its own, left for the next run: the rollups never miss a change.
 `rollups_rebuild` recomputes a tenant's rollups from scratch (`manage.py rebuild_rollups`).
+Both keep the monthly rollups equal to the sum of the daily ones in the same transaction
+(ADR 0008).
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ from collections.abc import Collection, Iterator
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.sales.models import BusinessDayChange
 from cliqserve.sales.selectors import sales_activity_span
 from cliqserve.tenants.models import Tenant
 
-from . import locks
+from . import locks, sql
 from .facts import CellKey, DayCut, Figures, SliceKey, compute_cells, day_cut
-from .models import Dimension, SalesRollup
+from .models import Dimension, MonthlySalesRollup, SalesRollup
 
 REFRESH_BATCH = 1000  # journal rows per run: a few seconds of work at most
 REBUILD_CHUNK_DAYS = 31
+REBUILD_BATCH = 2000
+FIGURE_NAMES = ("sale_count", "quantity", "gross_sales", "discounts", "refunds", "tax", "cogs")
 
 
 def rollups_refresh(*, limit: int = REFRESH_BATCH) -> int:
@@ -48,18 +53,20 @@ def rollups_refresh(*, limit: int = REFRESH_BATCH) -> int:
 
 
 def rollups_rebuild(*, tenant: Tenant) -> int:
-    """Recompute every rollup row of `tenant` from its sales; returns the rows written."""
+    """Recompute every rollup row of `tenant` from its sales; returns the daily rows written."""
     written = 0
     with transaction.atomic(), tenant_scope(tenant.pk):
         locks.wait_rollup_writer_lock()
         # Journal rows committed from here on stay and are folded in by the next refresh.
         BusinessDayChange.objects.filter(tenant=tenant).delete()
         SalesRollup.objects.filter(tenant=tenant).delete()
+        MonthlySalesRollup.objects.filter(tenant=tenant).delete()
         cut = day_cut(tenant=tenant)
         for slices in _all_slices(tenant=tenant, cut=cut):
             written += _insert_cells(
                 tenant=tenant, cells=compute_cells(tenant=tenant, cut=cut, slices=slices)
             )
+        _sum_months(tenant=tenant)
     return written
 
 
@@ -72,8 +79,71 @@ def _replace_slices(*, tenant: Tenant, cut: DayCut, slices: Collection[SliceKey]
     for branch_id, days in days_by_branch.items():
         stale |= Q(branch_id=branch_id, business_day__in=days)
     # Naming every dimension lets the unique index (tenant, dimension, day, ...) find the rows.
-    SalesRollup.objects.filter(tenant=tenant, dimension__in=Dimension.values).filter(stale).delete()
+    replaced = SalesRollup.objects.filter(tenant=tenant, dimension__in=Dimension.values).filter(stale)
+    old_cells = {
+        (branch_id, day, dimension, key): Figures(*figures)
+        for branch_id, day, dimension, key, *figures in replaced.values_list(
+            "branch_id", "business_day", "dimension", "key", *FIGURE_NAMES
+        )
+    }
+    replaced.delete()
     _insert_cells(tenant=tenant, cells=cells)
+    _add_to_months(tenant=tenant, removed=old_cells, added=cells)
+
+
+MonthKey = tuple[uuid.UUID, date, str, str]  # (branch id, first day of the month, dimension, key)
+
+
+def _add_to_months(*, tenant: Tenant, removed: dict[CellKey, Figures], added: dict[CellKey, Figures]) -> None:
+    """Add to the monthly rollups what replacing the daily rows changed, then delete the
+    monthly rows no daily row adds to any more."""
+    changes = _month_changes(removed=removed, added=added)
+    sql.add_to_monthly_rollups(
+        tenant_id=tenant.pk,
+        changes=[
+            sql.MonthChange(branch_id, month, dimension, key, days, figures)
+            for (branch_id, month, dimension, key), (days, figures) in changes.items()
+            if days or not figures.is_zero()  # a day replaced by the same figures changes nothing
+        ],
+    )
+    if any(days < 0 for days, _ in changes.values()):
+        emptied = Q(pk__in=[])
+        for branch_id, month in {(branch_id, month) for branch_id, month, _, _ in changes}:
+            emptied |= Q(branch_id=branch_id, month=month)
+        rows = MonthlySalesRollup.objects.filter(tenant=tenant, dimension__in=Dimension.values, days=0)
+        rows.filter(emptied).delete()
+
+
+def _month_changes(
+    *, removed: dict[CellKey, Figures], added: dict[CellKey, Figures]
+) -> dict[MonthKey, tuple[int, Figures]]:
+    """Per monthly row: daily rows gained (negative: lost) and the figures' difference."""
+    changes: dict[MonthKey, tuple[int, Figures]] = {}
+    for cells, sign in ((added, 1), (removed, -1)):
+        for (branch_id, day, dimension, key), figures in cells.items():
+            month_key = (branch_id, day.replace(day=1), dimension, key)
+            days, total = changes.get(month_key, (0, Figures()))
+            total.add(figures if sign > 0 else figures.negated())
+            changes[month_key] = (days + sign, total)
+    return changes
+
+
+def _sum_months(*, tenant: Tenant) -> None:
+    """The monthly rollups of `tenant`, summed from its daily rows (after a rebuild)."""
+    months = (
+        SalesRollup.objects.filter(tenant=tenant)
+        .annotate(month=TruncMonth("business_day"))
+        .order_by()
+        .values("branch_id", "month", "dimension", "key")
+        .annotate(days=Count("id"), **{name: Sum(name) for name in FIGURE_NAMES})
+    )
+    batch: list[MonthlySalesRollup] = []
+    for row in months.iterator(chunk_size=5000):
+        batch.append(MonthlySalesRollup(tenant=tenant, **row))
+        if len(batch) == REBUILD_BATCH:
+            MonthlySalesRollup.objects.bulk_create(batch)
+            batch = []
+    MonthlySalesRollup.objects.bulk_create(batch)
 
 
 def _insert_cells(*, tenant: Tenant, cells: dict[CellKey, Figures]) -> int:
@@ -88,7 +158,7 @@ def _insert_cells(*, tenant: Tenant, cells: dict[CellKey, Figures]) -> int:
         )
         for (branch_id, day, dimension, key), figures in cells.items()
     ]
-    SalesRollup.objects.bulk_create(rows, batch_size=2000)
+    SalesRollup.objects.bulk_create(rows, batch_size=REBUILD_BATCH)
     return len(rows)
 
 

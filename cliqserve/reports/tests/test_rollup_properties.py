@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cliqserve.core.money import quantize_money
 from cliqserve.core.tenancy import tenant_scope
+from cliqserve.reports.models import MonthlySalesRollup, SalesRollup
 from cliqserve.reports.selectors import sales_report
 from cliqserve.reports.services import rollups_refresh
 from cliqserve.sales.models import RefundLine, Sale, SaleLine
@@ -42,6 +43,18 @@ sale_op = st.tuples(
 refund_op = st.tuples(st.just("refund"), st.integers(0, 30), st.integers(0, 3 * 24 * 60), st.booleans())
 void_op = st.tuples(st.just("void"), st.integers(0, 30))
 refresh_op = st.tuples(st.just("refresh"))
+# A few days around START, or periods with whole months in them (read from the monthly rollups).
+small_period = st.tuples(st.integers(-1, 3), st.integers(0, 7)).map(
+    lambda span: (START.date() + timedelta(days=span[0]), START.date() + timedelta(days=sum(span)))
+)
+month_periods = st.sampled_from(
+    [
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 11, 1), date(2026, 12, 31)),
+        (date(2026, 10, 20), date(2026, 12, 1)),
+        (date(2026, 12, 1), date(2026, 12, 31)),
+    ]
+)
 operations = st.lists(st.one_of(sale_op, sale_op, refund_op, void_op, refresh_op), min_size=1, max_size=12)
 
 
@@ -244,12 +257,11 @@ def normalised(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     ops=operations,
     zone=st.sampled_from(ZONES),
     ends_at=st.sampled_from([time(0), time(4), time(2, 30), time(23, 0)]),
-    first=st.integers(-1, 3),
-    length=st.integers(0, 7),
+    period=st.one_of(small_period, month_periods),
     group_by=st.sampled_from(GROUPINGS),
 )
 def test_the_report_equals_a_direct_computation(
-    world: World, ops: list[Any], zone: str, ends_at: time, first: int, length: int, group_by: str
+    world: World, ops: list[Any], zone: str, ends_at: time, period: tuple[date, date], group_by: str
 ) -> None:
     with transaction.atomic():
         till = Till(world)
@@ -260,8 +272,7 @@ def test_the_report_equals_a_direct_computation(
         branch.timezone = zone
         branch.save()
         till.run(ops)
-        date_from = START.date() + timedelta(days=first)
-        date_to = date_from + timedelta(days=length)
+        date_from, date_to = period
         with tenant_scope(tenant.pk):
             report = sales_report(
                 tenant=tenant, branch_ids=None, date_from=date_from, date_to=date_to, group_by=group_by
@@ -272,4 +283,31 @@ def test_the_report_equals_a_direct_computation(
             )
         assert normalised(reported(report)) == normalised(expected)
         assert report.totals == whole.totals
+        with tenant_scope(tenant.pk):
+            assert monthly_rows(tenant) == daily_rows_by_month(tenant)
         transaction.set_rollback(True)
+
+
+SUMMED = ("sale_count", "quantity", "gross_sales", "discounts", "refunds", "tax", "cogs")
+
+
+def monthly_rows(tenant: Any) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    rows = MonthlySalesRollup.objects.filter(tenant=tenant)
+    return {
+        (branch, month, dimension, key): (days, *figures)
+        for branch, month, dimension, key, days, *figures in rows.values_list(
+            "branch_id", "month", "dimension", "key", "days", *SUMMED
+        )
+    }
+
+
+def daily_rows_by_month(tenant: Any) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """What the monthly rollups must hold: the daily rows of each month, summed here."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in SalesRollup.objects.filter(tenant=tenant):
+        key = (row.branch_id, row.business_day.replace(day=1), row.dimension, row.key)
+        total = sums.setdefault(key, [0] * (len(SUMMED) + 1))
+        total[0] += 1
+        for index, name in enumerate(SUMMED, start=1):
+            total[index] += getattr(row, name)
+    return {key: tuple(total) for key, total in sums.items()}

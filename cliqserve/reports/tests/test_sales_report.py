@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cliqserve.core.tenancy import tenant_scope
-from cliqserve.reports.models import SalesRollup
+from cliqserve.reports.models import MonthlySalesRollup, SalesRollup
 from cliqserve.reports.services import rollups_rebuild, rollups_refresh
 from cliqserve.sales.models import BusinessDayChange, Sale
 from cliqserve.sales.tests.helpers import stocked
@@ -220,6 +220,43 @@ def test_rollups_and_the_raw_tail_give_the_same_answer(shop: Shop) -> None:
     with tenant_scope(shop.tw.tenant.pk):
         assert rollups_rebuild(tenant=shop.tw.tenant) > 0
     assert shop.report(admin, **period) == from_raw_rows
+
+
+def test_whole_months_read_from_the_monthly_rollups_give_the_same_answer(shop: Shop) -> None:
+    """A period of whole months reads the monthly rollups; before any refresh, after one, after
+    a late void that makes a day of the month stale again, and after a rebuild, the answer is
+    the raw rows' to the cent."""
+    ring_up_two_days(shop)
+    admin = shop.tw.tenant_admin
+    periods = [
+        {"from": "2026-12-01", "to": "2026-12-31", "group_by": group_by}
+        for group_by in ("month", "category", "branch", "payment_method")
+    ]
+    from_raw_rows = [shop.report(admin, **period) for period in periods]
+    assert rollups_refresh() > 0
+    with tenant_scope(shop.tw.tenant.pk):
+        months = MonthlySalesRollup.objects.filter(tenant=shop.tw.tenant, dimension="day")
+        assert sorted(months.values_list("days", flat=True)) == [1, 2]  # other branch: day 1; home: 1 and 2
+    with CaptureQueriesContext(connection) as queries:
+        assert shop.report(admin, **periods[1]) == from_raw_rows[1]
+    monthly_reads = [query for query in queries if "reports_monthlysalesrollup" in query["sql"]]
+    assert len(monthly_reads) == 2  # the category rows and the day totals
+    # auth (2) + journal + (daily + monthly) x (rows + totals) + branches + labels
+    assert len(queries) <= 10, [query["sql"] for query in queries]
+    assert [shop.report(admin, **period) for period in periods] == from_raw_rows
+    with time_machine.travel(DAY_2, tick=False):
+        tw = shop.tw
+        late = shop.sell(tw.cashier, tw.device, shop.shift, [(shop.plain, "1", "0")], [("cash", "11.50")])
+        shop.post(tw.tenant_admin, f"/api/v1/sales/{late['id']}/void/", {"reason": "test"}, status=200)
+    assert [shop.report(admin, **period) for period in periods] == from_raw_rows  # day 2 stale
+    assert rollups_refresh() > 0
+    assert [shop.report(admin, **period) for period in periods] == from_raw_rows
+    with tenant_scope(shop.tw.tenant.pk):
+        before = set(MonthlySalesRollup.objects.values_list("branch_id", "dimension", "key", "days", "cogs"))
+        rollups_rebuild(tenant=shop.tw.tenant)
+        after = set(MonthlySalesRollup.objects.values_list("branch_id", "dimension", "key", "days", "cogs"))
+    assert after == before
+    assert [shop.report(admin, **period) for period in periods] == from_raw_rows
 
 
 def test_the_report_over_a_shift_agrees_with_its_z_report(shop: Shop) -> None:

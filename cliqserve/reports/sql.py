@@ -1,0 +1,74 @@
+"""Reports' hand-written SQL: adding a day's change to the monthly rollups (ADR 0008).
+
+The ORM's upsert (`bulk_create(update_conflicts=True)`) can only overwrite a column with the
+new row's value; the monthly rollups need `column = column + change`, so that the writer adds
+the difference a day made without reading the month's rows first. Table names come from the
+model's `_meta`; every value is a bound parameter. The statement is the same on PostgreSQL and
+on SQLite (3.24 and later), the embedded default.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.utils import timezone
+
+from .facts import MONEY_FIELDS, Figures
+from .models import MonthlySalesRollup
+
+SUMMED_COLUMNS = ("days", "sale_count", "quantity", *MONEY_FIELDS)
+
+
+@dataclass(frozen=True)
+class MonthChange:
+    """What one (branch, month, dimension, key) gains: daily rows (+1 added, -1 removed) and
+    figures (may be negative)."""
+
+    branch_id: uuid.UUID
+    month: date
+    dimension: str
+    key: str
+    days: int
+    figures: Figures
+
+
+def add_to_monthly_rollups(*, tenant_id: uuid.UUID, changes: Sequence[MonthChange]) -> None:
+    """Add each change to its monthly row, creating the row when there is none. The caller
+    holds the rollup writer lock (locks.py), so no other writer adds to the same rows."""
+    if not changes:
+        return
+    table = MonthlySalesRollup._meta.db_table
+    columns = ("id", "tenant_id", "created_at", "updated_at", "branch_id", "month", "dimension", "key")
+    inserted = ", ".join((*columns, *SUMMED_COLUMNS))
+    placeholders = ", ".join(["%s"] * (len(columns) + len(SUMMED_COLUMNS)))
+    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in SUMMED_COLUMNS)
+    # Table and column names are constants of this module; values are bound parameters.
+    sql = f"""
+        INSERT INTO {table} ({inserted}) VALUES ({placeholders})
+        ON CONFLICT (tenant_id, dimension, month, branch_id, key)
+        DO UPDATE SET {added}, updated_at = excluded.updated_at
+    """  # noqa: S608  # nosec B608
+    now = timezone.now()
+    params = [
+        [
+            uuid.uuid4(),
+            tenant_id,
+            now,
+            now,
+            change.branch_id,
+            change.month,
+            change.dimension,
+            change.key,
+            change.days,
+            change.figures.sale_count,
+            change.figures.quantity,
+            *(getattr(change.figures, name) for name in MONEY_FIELDS),
+        ]
+        for change in changes
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
