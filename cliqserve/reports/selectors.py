@@ -1,10 +1,11 @@
-"""The sales report: figures over business days, grouped by one dimension (ADR 0007).
+"""The sales report: figures over business days, grouped by one dimension (ADR 0007, 0008).
 
-Exact and current at once: the days whose rollups are current are read from the rollups (a
-few hundred rows for a year), the days the sales journal lists as changed since are computed
-from the sales rows, and the two are added. The journal is read first and its days are
-excluded from the rollup read by name, so a day is counted once even if the rollup writer
-finishes it in between.
+Exact and current at once: the days whose rollups are current are read from the rollups
+(whole months from the monthly ones, other days from the daily ones), the days the sales
+journal lists as changed since are computed from the sales rows (or taken from the cache
+that keys them by their journal rows, tail.py), and the two are added. The journal is read
+first and its days are excluded from the rollup read by name, so a day is counted once even
+if the rollup writer finishes it in between.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from cliqserve.core.money import quantize_money
 from cliqserve.sales.models import BusinessDayChange, PaymentMethod
 from cliqserve.tenants.models import Branch, Device
 
-from .facts import MONEY_FIELDS, CellKey, Figures, SliceKey, compute_cells, day_cut, total_of
+from . import sql
+from .facts import MONEY_FIELDS, CellKey, Figures, SliceKey, total_of
 from .models import Dimension, MonthlySalesRollup, SalesRollup
 from .tabular import Table, number, text
+from .tail import journal_by_slice, raw_tail
 
 if TYPE_CHECKING:
     from cliqserve.tenants.models import Tenant
@@ -101,15 +104,15 @@ def sales_reports(
 ) -> dict[str, SalesReport]:
     """Several groupings of one period at once (a dashboard): the journal is read and its days
     are computed from the sales rows once for all of them."""
-    reading = _Reading.of(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
+    with sql.custom_plans():
+        reading = _Reading.of(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
+        return _reports(reading, group_bys=group_bys)
+
+
+def _reports(reading: _Reading, *, group_bys: Sequence[str]) -> dict[str, SalesReport]:
     dimensions = {DIMENSION_OF[group_by] for group_by in group_bys}
     # The raw tail: only the groupings' dimensions and the whole day (for distinct sales).
-    tail = compute_cells(
-        tenant=tenant,
-        cut=day_cut(tenant=tenant),
-        slices=reading.stale,
-        dimensions={*dimensions, Dimension.DAY},
-    )
+    tail = raw_tail(tenant=reading.tenant, journal=reading.journal, dimensions={*dimensions, Dimension.DAY})
     rolled = {group_by: _rolled_up(reading, group_by) for group_by in group_bys}
     whole_days = next(
         (
@@ -169,15 +172,19 @@ class _Reading:
     branch_ids: Sequence[uuid.UUID] | None
     date_from: date
     date_to: date
-    stale: set[SliceKey]
+    journal: dict[SliceKey, set[uuid.UUID]]  # the stale branch-days and their journal rows
     months: list[date]  # the first days of the whole months inside the period
 
     @classmethod
     def of(
         cls, *, tenant: Tenant, branch_ids: Sequence[uuid.UUID] | None, date_from: date, date_to: date
     ) -> _Reading:
-        stale = _stale_slices(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
-        return cls(tenant, branch_ids, date_from, date_to, stale, _whole_months(date_from, date_to))
+        journal = _journal(tenant=tenant, branch_ids=branch_ids, date_from=date_from, date_to=date_to)
+        return cls(tenant, branch_ids, date_from, date_to, journal, _whole_months(date_from, date_to))
+
+    @property
+    def stale(self) -> set[SliceKey]:
+        return set(self.journal)
 
     def monthly(self, dimension: str) -> Any:
         rows = MonthlySalesRollup.objects.filter(
@@ -234,13 +241,13 @@ def _by_branch(slices: Iterable[SliceKey]) -> dict[uuid.UUID, list[date]]:
     return days_by_branch
 
 
-def _stale_slices(
+def _journal(
     *, tenant: Tenant, branch_ids: Sequence[uuid.UUID] | None, date_from: date, date_to: date
-) -> set[SliceKey]:
+) -> dict[SliceKey, set[uuid.UUID]]:
     changes = BusinessDayChange.objects.filter(tenant=tenant, business_day__range=(date_from, date_to))
     if branch_ids is not None:
         changes = changes.filter(branch_id__in=branch_ids)
-    return set(changes.order_by().values_list("branch_id", "business_day").distinct())
+    return journal_by_slice(list(changes.order_by().values_list("branch_id", "business_day", "id")))
 
 
 def _rolled_up(reading: _Reading, group_by: str) -> dict[str, Figures]:

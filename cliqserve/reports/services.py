@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator
 from datetime import date, timedelta
 
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
@@ -38,7 +37,7 @@ FIGURE_NAMES = ("sale_count", "quantity", "gross_sales", "discounts", "refunds",
 def rollups_refresh(*, limit: int = REFRESH_BATCH) -> int:
     """Fold up to `limit` journal rows into the rollups. Returns the rows folded (0 when
     another writer is busy); call it again while it returns `limit`."""
-    with transaction.atomic():
+    with sql.custom_plans():  # a transaction; its time windows planned for their own dates
         if not locks.try_rollup_writer_lock():
             return 0
         changes = locks.claim_journal(limit=limit)
@@ -55,7 +54,7 @@ def rollups_refresh(*, limit: int = REFRESH_BATCH) -> int:
 def rollups_rebuild(*, tenant: Tenant) -> int:
     """Recompute every rollup row of `tenant` from its sales; returns the daily rows written."""
     written = 0
-    with transaction.atomic(), tenant_scope(tenant.pk):
+    with sql.custom_plans(), tenant_scope(tenant.pk):
         locks.wait_rollup_writer_lock()
         # Journal rows committed from here on stay and are folded in by the next refresh.
         BusinessDayChange.objects.filter(tenant=tenant).delete()

@@ -278,6 +278,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Reports (cliqserve/reports/) -----------------------------------------------------------
+# Seconds the cache keeps a stale business day's report cells, keyed by the journal rows that
+# made it stale (reports/tail.py): a new sale changes the key, so this bounds memory, not
+# freshness. 0 computes them from the sales rows for every report.
+REPORT_TAIL_CACHE_SECONDS = env.int("REPORT_TAIL_CACHE_SECONDS", default=600)
+
 # --- Report exports (cliqserve/reports/exports.py) -----------------------------------------
 # A download link works EXPORT_LINK_TTL seconds after the job handed it out; the file itself is
 # deleted EXPORT_FILE_TTL seconds after it was written (beat task reports-sweep-exports).

@@ -11,11 +11,14 @@ import uuid
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django_redis.exceptions import ConnectionInterrupted
 
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.reports.models import MonthlySalesRollup, SalesRollup
@@ -241,8 +244,8 @@ def test_whole_months_read_from_the_monthly_rollups_give_the_same_answer(shop: S
         assert shop.report(admin, **periods[1]) == from_raw_rows[1]
     monthly_reads = [query for query in queries if "reports_monthlysalesrollup" in query["sql"]]
     assert len(monthly_reads) == 2  # the category rows and the day totals
-    # auth (2) + journal + (daily + monthly) x (rows + totals) + branches + labels
-    assert len(queries) <= 10, [query["sql"] for query in queries]
+    # auth (2) + plan setting + journal + (daily + monthly) x (rows + totals) + branches + labels
+    assert len(queries) <= 11, [query["sql"] for query in queries]
     assert [shop.report(admin, **period) for period in periods] == from_raw_rows
     with time_machine.travel(DAY_2, tick=False):
         tw = shop.tw
@@ -257,6 +260,48 @@ def test_whole_months_read_from_the_monthly_rollups_give_the_same_answer(shop: S
         after = set(MonthlySalesRollup.objects.values_list("branch_id", "dimension", "key", "days", "cogs"))
     assert after == before
     assert [shop.report(admin, **period) for period in periods] == from_raw_rows
+
+
+def sale_line_reads(queries: CaptureQueriesContext) -> int:
+    return sum('FROM "sales_saleline"' in query["sql"] for query in queries)
+
+
+def test_a_stale_days_figures_are_computed_once_until_its_journal_changes(shop: Shop) -> None:
+    """The raw tail is cached per branch-day under the journal rows that made it stale: the
+    same answer again reads no sale line; a new sale on one day recomputes that day alone."""
+    ring_up_two_days(shop)
+    admin = shop.tw.tenant_admin
+    period = {"from": "2026-12-01", "to": "2026-12-02", "group_by": "category"}
+    with CaptureQueriesContext(connection) as first:
+        before = shop.report(admin, **period)
+    with CaptureQueriesContext(connection) as again:
+        assert shop.report(admin, **period) == before
+    assert (sale_line_reads(first), sale_line_reads(again)) == (1, 0)
+    with time_machine.travel(DAY_2, tick=False):
+        tw = shop.tw
+        shop.sell(tw.cashier, tw.device, shop.shift, [(shop.plain, "1", "0")], [("cash", "11.50")])
+    with CaptureQueriesContext(connection) as after_sale:
+        after = shop.report(admin, **period)
+    assert sale_line_reads(after_sale) == 1
+    assert after["totals"]["sale_count"] == before["totals"]["sale_count"] + 1
+    assert Decimal(after["totals"]["net_sales"]) == Decimal(before["totals"]["net_sales"]) + Decimal("10.00")
+    with override_settings(REPORT_TAIL_CACHE_SECONDS=0), CaptureQueriesContext(connection) as uncached:
+        assert shop.report(admin, **period) == after
+    assert sale_line_reads(uncached) == 1
+
+
+def test_reports_stay_exact_when_the_cache_is_down(shop: Shop) -> None:
+    ring_up_two_days(shop)
+    admin = shop.tw.tenant_admin
+    period = {"from": "2026-12-01", "to": "2026-12-02", "group_by": "product"}
+    expected = shop.report(admin, **period)
+    down = ConnectionInterrupted(connection=None)
+    with (
+        mock.patch("cliqserve.reports.tail.cache.get_many", side_effect=down),
+        mock.patch("cliqserve.reports.tail.cache.set_many", side_effect=down) as store,
+    ):
+        assert shop.report(admin, **period) == expected
+    assert store.called
 
 
 def test_the_report_over_a_shift_agrees_with_its_z_report(shop: Shop) -> None:
@@ -390,7 +435,7 @@ def test_the_report_reads_a_fixed_number_of_queries_however_many_sales(shop: Sho
     for group_by in ("day", "product"):
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/api/v1/reports/sales/", {**period, "group_by": group_by}).status_code == 200
-        # auth (2) + journal + rollups + day totals + branches + six raw reads + labels (<= 2)
+        # auth (2) + plan setting + journal + rollups + day totals + branches + six raw reads + labels (<= 2)
         assert len(queries) <= 15, [query["sql"] for query in queries]
     assert Sale.objects.unscoped().count() == 8
 
