@@ -12,8 +12,10 @@ from decimal import Decimal
 from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
+import boto3
 import pytest
 from django.utils import timezone
+from moto import mock_aws
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -384,7 +386,8 @@ def test_the_bucket_setting_selects_the_s3_storage():
 
 
 def test_a_bucket_link_is_the_buckets_presigned_url(world, settings):
-    """Presigning is computed locally by boto3: no network. Writing to a bucket is not tested."""
+    """Presigning is computed locally by boto3: no network. An S3-compatible endpoint's own
+    address and path style; writing to a bucket is the test below."""
     settings.STORAGES = {
         **settings.STORAGES,
         "exports": {
@@ -421,3 +424,64 @@ def test_a_bucket_link_is_the_buckets_presigned_url(world, settings):
     assert query["response-content-disposition"] == [
         'attachment; filename="stock_movements-20260101-000000.csv"'
     ]
+
+
+@pytest.fixture
+def bucket(settings):
+    """An S3 bucket in moto's in-process AWS (no network), as the exports storage: what
+    EXPORT_STORAGE_BUCKET configures (config/settings/base.py), pointed at AWS itself."""
+    with mock_aws():
+        s3 = boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+        )
+        s3.create_bucket(Bucket="cliq-exports")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "exports": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": "cliq-exports",
+                    "region_name": "us-east-1",
+                    "access_key": "test",
+                    "secret_key": "test",
+                    "signature_version": "s3v4",
+                    "default_acl": None,
+                    "querystring_auth": True,
+                    "querystring_expire": 600,
+                    "file_overwrite": False,
+                },
+            },
+        }
+        settings.EXPORT_LINK_TTL = 600
+        yield s3
+
+
+def test_an_export_is_written_to_the_bucket_linked_presigned_and_swept_from_it(
+    ledger, bucket, django_capture_on_commit_callbacks
+):
+    client = client_for(ledger.a.tenant_admin)
+
+    response = start(client, body(), django_capture_on_commit_callbacks)
+    job = client.get(response["Location"]).json()
+
+    export = ReportExport.objects.unscoped().get(job_id=job["id"])
+    stored = bucket.list_objects_v2(Bucket="cliq-exports")["Contents"]
+    assert [item["Key"] for item in stored] == [export.file.name]
+    assert export.file.name.startswith(f"exports/{ledger.a.tenant.pk}/{export.pk}/stock_movements-")
+    text = bucket.get_object(Bucket="cliq-exports", Key=export.file.name)["Body"].read().decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(row["branch"], row["kind"], Decimal(row["quantity"])) for row in rows] == [
+        ("a1", "receipt", Decimal(5)),
+        ("a1", "adjustment", Decimal(-1)),
+        ("a2", "receipt", Decimal(2)),
+    ]
+    assert rows[0]["product"] == "'=cmd()"
+    link = urlparse(job["download_url"])
+    assert link.netloc.startswith("cliq-exports.s3")
+    assert link.path == f"/{export.file.name}"
+    assert parse_qs(link.query)["X-Amz-Expires"] == ["600"]
+
+    ReportExport.objects.unscoped().filter(pk=export.pk).update(expires_at=timezone.now())
+    assert sweep_report_exports() == 1
+    assert bucket.list_objects_v2(Bucket="cliq-exports")["KeyCount"] == 0
+    assert client.get(response["Location"]).json()["download_url"] is None
