@@ -17,15 +17,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cliqserve.core.money import cost_field, money_field, quantity_field
 from cliqserve.core.tenancy import TenantOwnedModel
 
 
 class PaymentMethod(models.TextChoices):
-    CASH = "cash"
-    CARD = "card"
-    OTHER = "other"
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    OTHER = "other", _("Other")
 
 
 class Shift(TenantOwnedModel):
