@@ -43,9 +43,9 @@ WORKDIR /app
 # Left owned by root: the process can read its code and venv but never rewrite them.
 COPY --from=builder /app /app
 
-# prod settings refuse to load without these three; the placeholders live only in this RUN,
-# never in the image's environment. collectstatic touches no database.
-RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
+# prod settings refuse to load without these three (and refuse a guessable key); the values live
+# only in this RUN, never in the image's environment. collectstatic touches no database.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
     python manage.py collectstatic --noinput

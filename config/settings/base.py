@@ -367,7 +367,8 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Unset or empty (as .env.example ships it): SECRET_KEY. An empty key made every login a 500.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 

@@ -15,6 +15,39 @@ from .base import env  # noqa: E402
 DEBUG = False
 METRICS_REQUIRE_TOKEN = True
 
+# --- Signing keys: refuse to start with one an attacker could guess ------------------------
+MIN_KEY_LENGTH = 50  # Django's own deploy check asks for 50 characters, 5 of them distinct
+# Words that mark a key copied from documentation or a sample file, not generated.
+PLACEHOLDER_MARKERS = (
+    "change-me",
+    "changeme",
+    "insecure",
+    "dev-only",
+    "not-a-secret",
+    "placeholder",
+    "example",
+)
+
+
+def weak_key_reason(key: str) -> str | None:
+    """Why `key` cannot sign anything in production, or None when it can."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"shorter than {MIN_KEY_LENGTH} characters"
+    if len(set(key)) < 5:
+        return "made of fewer than 5 distinct characters"
+    if any(marker in key.lower() for marker in PLACEHOLDER_MARKERS):
+        return "a placeholder from the documentation"
+    return None
+
+
+for _name, _key in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", SIMPLE_JWT["SIGNING_KEY"])):  # noqa: F405
+    _reason = weak_key_reason(_key)
+    if _reason:
+        sys.exit(
+            f"cliqserve: {_name} is {_reason}; generate one with"
+            " python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+
 # --- HTTPS and browser hardening ---------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Probes and scrapers talk plain HTTP inside the cluster.

@@ -65,6 +65,36 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        # .env.example's own placeholder, which prod used to accept.
+        ("SECRET_KEY", "change-me-to-50-or-more-random-characters-in-production-please", "a placeholder"),
+        ("SECRET_KEY", "django-insecure-" + "x7Gq2" * 10, "a placeholder"),
+        ("SECRET_KEY", "short-but-random-Q8f3", "shorter than 50 characters"),
+        ("SECRET_KEY", "ab" * 40, "made of fewer than 5 distinct characters"),
+        ("JWT_SIGNING_KEY", "only-thirty-characters-long-00", "shorter than 50 characters"),
+    ],
+)
+def test_production_refuses_to_start_with_a_guessable_key(name, value, reason):
+    result = run_manage("check", "--deploy", env={**SAMPLE_PROD_ENV, name: value})
+
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith(f"cliqserve: {name} is {reason}")
+    assert value not in result.stderr  # the key itself is never printed
+
+
+def test_an_empty_jwt_signing_key_means_the_secret_key():
+    """.env.example ships `JWT_SIGNING_KEY=`: that used to sign with an empty key (every login a
+    500); it means "use SECRET_KEY", as documented."""
+    probe = "from django.conf import settings as s; print(s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY)"
+
+    result = run_manage("shell", "--no-imports", "-c", probe, env={**SAMPLE_PROD_ENV, "JWT_SIGNING_KEY": ""})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
 def test_production_settings_are_hardened():
     probe = (
         "from django.conf import settings as s;"
