@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.dispatch import Signal
 
-from cliqserve.core.errors import InvalidInput, NotPermitted
+from cliqserve.core.errors import InvalidInput, NotPermitted, RateLimited
 from cliqserve.core.roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
 from cliqserve.core.services import refuse_unknown_fields, unique_field, validate_model
@@ -72,6 +74,42 @@ def _resolve_tenant(*, actor: User, tenant: Tenant | None) -> Tenant | None:
     return tenant
 
 
+# The same words whoever holds the address: emails are unique across the platform (they are the
+# login names), so naming the reason would tell a tenant's admin who uses another tenant.
+EMAIL_REFUSED = "This email address cannot be used. Use another one."
+EMAIL_REFUSAL_WINDOW_SECONDS = 3600
+
+
+def _save_with_email(*, actor: User, user: User) -> None:
+    """Save `user`. An email already in use anywhere is refused with EMAIL_REFUSED; an admin
+    who has had USER_EMAIL_REFUSALS_PER_HOUR refusals is refused every user write for the rest
+    of the hour, so the refusals cannot be used to list the platform's addresses."""
+    refusals = _refusals_key(actor)
+    if cache.get(refusals, 0) >= settings.USER_EMAIL_REFUSALS_PER_HOUR:
+        raise RateLimited(
+            "Too many email addresses refused. Try again later.", retry_after=EMAIL_REFUSAL_WINDOW_SECONDS
+        )
+    try:
+        with unique_field("email", detail=EMAIL_REFUSED):
+            user.save()
+    except InvalidInput:
+        _count(refusals)
+        security_event("user_email_refused", actor_id=actor.pk, tenant_id=actor.tenant_id)
+        raise
+
+
+def _refusals_key(actor: User) -> str:
+    return f"accounts:email-refusals:{actor.pk}"
+
+
+def _count(key: str) -> None:
+    cache.add(key, 0, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls: this refusal starts a new window
+        cache.set(key, 1, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
+
+
 @transaction.atomic
 def user_create(*, actor: User, email: str, password: str, role: str, **fields: Any) -> User:
     refuse_unknown_fields(fields, allowed=USER_FIELDS)
@@ -83,8 +121,7 @@ def user_create(*, actor: User, email: str, password: str, role: str, **fields: 
     user = User(email=email, role=role, tenant=tenant, branch=branch, **fields)
     _set_password(user, password)
     validate_model(user, exclude=["password"])
-    with unique_field("email", detail="A user with this email already exists."):
-        user.save()
+    _save_with_email(actor=actor, user=user)
     security_event("user_created", actor_id=actor.pk, user_id=user.pk, role=role, tenant_id=user.tenant_id)
     return user
 
@@ -108,8 +145,7 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     if password:
         _set_password(user, password)
     validate_model(user, exclude=["password"])
-    with unique_field("email", detail="A user with this email already exists."):
-        user.save()
+    _save_with_email(actor=actor, user=user)
     if user.branch_id != before["branch_id"]:
         # Assignments first: deleting them waits for a shift being opened on one of them, so
         # the receivers' checks that follow see that shift (sales.locks.hold_assignment).
