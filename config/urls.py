@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
@@ -25,7 +26,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
-    path("admin/", admin.site.urls),
+    # The admin only where ADMIN_ENABLED says, at ADMIN_URL (contract, "Operations").
+    *([path(settings.ADMIN_URL, admin.site.urls)] if settings.ADMIN_ENABLED else []),
     path("api/v1/", include(api_v1)),
     path("backoffice/", include("cliqserve.backoffice.api.urls")),
     # Anything else under /api/ is a JSON 404 in every environment, DEBUG included.

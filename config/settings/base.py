@@ -247,6 +247,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# The Django admin (platform staff): its path, and whether it is served at all (contract).
+ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=True)
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 # Email addresses refused as already in use, per admin and hour, before that admin's user
 # writes are refused for the rest of the hour (429): bounds listing the platform's addresses.
 USER_EMAIL_REFUSALS_PER_HOUR = env.int("USER_EMAIL_REFUSALS_PER_HOUR", default=10)

@@ -3,9 +3,6 @@ collects refusals is stopped: the refusals must not list another tenant's staff 
 
 from __future__ import annotations
 
-import pytest
-from django.core.cache import cache
-
 from cliqserve.accounts.models import User
 from cliqserve.accounts.services import EMAIL_REFUSED
 from conftest import World, client_for
@@ -20,11 +17,6 @@ def new_cashier(world: World, email: str) -> dict[str, str]:
         "role": "cashier",
         "branch": str(world.a.branch.pk),
     }
-
-
-@pytest.fixture(autouse=True)
-def no_earlier_refusals(world: World) -> None:
-    cache.delete(f"accounts:email-refusals:{world.a.tenant_admin.pk}")
 
 
 def test_another_tenants_email_and_an_own_one_are_refused_alike(world: World) -> None:

@@ -1,14 +1,12 @@
 """Signing in to and out of the back office: a session over the accounts' own authentication.
 
 The same lockout as the API's login (accounts.auth.check_credentials) and the same throttles
-(per client address, and per account from any address), counted in the same buckets: a guesser
-gains nothing by switching between the API and this form. Only the report roles get a session.
+(per client address, and per account from any address), counted in the same buckets
+(accounts.api.form_login): a guesser gains nothing by switching between the API and this form.
+Only the report roles get a session.
 """
 
 from __future__ import annotations
-
-import hashlib
-from typing import Any, cast
 
 from django.contrib.auth import login as start_session
 from django.contrib.auth import logout as end_session
@@ -18,37 +16,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
-from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from cliqserve.accounts import auth
-from cliqserve.accounts.api.throttles import LoginAccountThrottle, LoginThrottle
+from cliqserve.accounts.api.form_login import client_ip, throttled_for, too_many
 from cliqserve.core.errors import RateLimited, Unauthenticated
 
 from .base import may_enter, refused
 from .forms import LoginForm
-
-
-class FormLoginAccountThrottle(LoginAccountThrottle):
-    """The API's per-account throttle, reading the email from a posted form."""
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        email = request.POST.get("email")
-        if not isinstance(email, str) or not email.strip():
-            return None
-        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-def _throttled_for(request: HttpRequest, view: View) -> int | None:
-    """Seconds to wait when a login throttle refuses this attempt, else None."""
-    throttles: list[SimpleRateThrottle] = [LoginThrottle(), FormLoginAccountThrottle()]
-    for throttle in throttles:
-        # DRF's throttles read only META (and, for the account, POST): a Django request will do.
-        if not throttle.allow_request(cast("Request", request), cast("APIView", view)):
-            return int(throttle.wait() or 1)
-    return None
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -71,15 +45,14 @@ class LoginView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = LoginForm(request.POST)
-        wait = _throttled_for(request, self)
+        wait = throttled_for(request)
         if wait is not None:
             return self._too_many(request, form, wait)
         if not form.is_valid():
             return self._form(request, form, status=400)
         email, password = form.cleaned_data["email"], form.cleaned_data["password"]
         try:
-            client_ip = LoginThrottle().get_ident(cast("Request", request))
-            user = auth.check_credentials(email=email, password=password, client_ip=client_ip)
+            user = auth.check_credentials(email=email, password=password, client_ip=client_ip(request))
         except RateLimited as exc:
             return self._too_many(request, form, int(exc.headers["Retry-After"]))
         except Unauthenticated:
@@ -91,8 +64,7 @@ class LoginView(View):
         return HttpResponseRedirect(_next_url(request))
 
     def _too_many(self, request: HttpRequest, form: LoginForm, wait: int) -> HttpResponse:
-        error = _("Too many sign-in attempts. Try again in %(seconds)s seconds.") % {"seconds": wait}
-        response = self._form(request, form, error=error, status=429)
+        response = self._form(request, form, error=too_many(wait), status=429)
         response["Retry-After"] = str(wait)
         return response
 

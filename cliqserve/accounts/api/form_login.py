@@ -1,0 +1,83 @@
+"""Signing in through an HTML form (the back office, the Django admin) under the API's guards.
+
+The same throttles as POST /api/v1/auth/login/ (per client address, and per account from any
+address), counted in the same buckets, and the same lockout (accounts.auth.check_credentials):
+a guesser gains nothing by switching between the API and a form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, cast
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from cliqserve.core.errors import RateLimited, Unauthenticated
+
+from .. import auth
+from .throttles import LoginAccountThrottle, LoginThrottle
+
+
+class FormLoginAccountThrottle(LoginAccountThrottle):
+    """The API's per-account throttle, reading the email from a posted form's `field`."""
+
+    def __init__(self, field: str = "email") -> None:
+        super().__init__()
+        self.field = field
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        email = request.POST.get(self.field)
+        if not isinstance(email, str) or not email.strip():
+            return None
+        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def throttled_for(request: HttpRequest, *, email_field: str = "email") -> int | None:
+    """Seconds to wait when a login throttle refuses this attempt, else None (counts it)."""
+    throttles: list[SimpleRateThrottle] = [LoginThrottle(), FormLoginAccountThrottle(email_field)]
+    for throttle in throttles:
+        # DRF's throttles read only META (and, for the account, POST): a Django request will do.
+        if not throttle.allow_request(cast("Request", request), cast("APIView", None)):
+            return int(throttle.wait() or 1)
+    return None
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address as the throttles see it (the trusted proxy's, NUM_PROXIES)."""
+    return LoginThrottle().get_ident(cast("Request", request))
+
+
+def too_many(wait: int) -> str:
+    return _("Too many sign-in attempts. Try again in %(seconds)s seconds.") % {"seconds": wait}
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The Django admin's sign-in: Django's form (staff only, same messages) behind the
+    throttles and the lockout, instead of Django's unguarded `authenticate()`."""
+
+    request: HttpRequest
+
+    def clean(self) -> dict[str, Any]:
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        wait = throttled_for(self.request, email_field="username")
+        if wait is not None:
+            raise ValidationError(too_many(wait), code="throttled")
+        try:
+            user = auth.check_credentials(email=email, password=password, client_ip=client_ip(self.request))
+        except RateLimited as exc:
+            raise ValidationError(too_many(int(exc.headers["Retry-After"])), code="throttled") from exc
+        except Unauthenticated as exc:
+            raise self.get_invalid_login_error() from exc
+        self.confirm_login_allowed(user)  # staff only: Django's own message
+        auth.credentials_accepted(user=user, email=email)
+        self.user_cache = user
+        return self.cleaned_data
