@@ -15,8 +15,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from .facts import MONEY_FIELDS, Figures
@@ -38,24 +40,40 @@ class MonthChange:
     figures: Figures
 
 
+# The inserted columns, named by field: each value goes through its field's own conversion for
+# the database at hand (SQLite keeps UUIDs as hex text, dates and decimals as strings).
+FIELDS = (
+    "id",
+    "tenant",
+    "created_at",
+    "updated_at",
+    "branch",
+    "month",
+    "dimension",
+    "key",
+    *SUMMED_COLUMNS,
+)
+
+
 def add_to_monthly_rollups(*, tenant_id: uuid.UUID, changes: Sequence[MonthChange]) -> None:
     """Add each change to its monthly row, creating the row when there is none. The caller
     holds the rollup writer lock (locks.py), so no other writer adds to the same rows."""
     if not changes:
         return
-    table = MonthlySalesRollup._meta.db_table
-    columns = ("id", "tenant_id", "created_at", "updated_at", "branch_id", "month", "dimension", "key")
-    inserted = ", ".join((*columns, *SUMMED_COLUMNS))
-    placeholders = ", ".join(["%s"] * (len(columns) + len(SUMMED_COLUMNS)))
+    meta = MonthlySalesRollup._meta
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in FIELDS]
+    inserted = ", ".join(field.column for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = meta.db_table
     added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in SUMMED_COLUMNS)
-    # Table and column names are constants of this module; values are bound parameters.
+    # Table and column names come from the model; values are bound parameters.
     sql = f"""
         INSERT INTO {table} ({inserted}) VALUES ({placeholders})
         ON CONFLICT (tenant_id, dimension, month, branch_id, key)
         DO UPDATE SET {added}, updated_at = excluded.updated_at
     """  # noqa: S608  # nosec B608
     now = timezone.now()
-    params = [
+    rows = [
         [
             uuid.uuid4(),
             tenant_id,
@@ -71,6 +89,10 @@ def add_to_monthly_rollups(*, tenant_id: uuid.UUID, changes: Sequence[MonthChang
             *(getattr(change.figures, name) for name in MONEY_FIELDS),
         ]
         for change in changes
+    ]
+    params = [
+        [field.get_db_prep_value(value, connection) for field, value in zip(fields, row, strict=True)]
+        for row in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
