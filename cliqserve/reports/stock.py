@@ -291,12 +291,15 @@ def stock_report(
     rows = [_row(values) for values in (found if limit is None else found[: limit + 1])]
     more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit is not None else rows
-    zero_value = Decimal(0).quantize(Decimal(1).scaleb(-decimals))
+    cents = Decimal(1).scaleb(-decimals)
+    # Already a sum of rounded values; quantizing only fixes its form where the database's SUM
+    # loses the decimals (SQLite, the embedded default, answered "380" for 380.00).
+    total_value = (totals["total_value"] or Decimal(0)).quantize(cents)
     return StockReport(
         currency=tenant.currency,
         totals=StockTotals(
             quantity=totals["total_quantity"] if totals["total_quantity"] is not None else ZERO_QUANTITY,
-            value=totals["total_value"] if totals["total_value"] is not None else zero_value,
+            value=total_value,
             row_count=totals["row_count"],
         ),
         rows=rows,
