@@ -7,8 +7,11 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import cast
 
 from django.http import HttpRequest, HttpResponse
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 
 from .context import request_id_var, tenant_id_var, user_id_var
 
@@ -17,6 +20,8 @@ access_log = logging.getLogger("cliqserve.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 # Probes and scrapes arrive every few seconds; their lines are kept out of the INFO stream.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# A user agent is the client's own text: kept short in the log line.
+USER_AGENT_MAX = 256
 # An incoming id is kept only if it is short and plain, so it cannot inject into logs.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -68,5 +73,14 @@ class RequestContextMiddleware:
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "tenant_id": tenant_id_var.get() or getattr(request, "log_tenant_id", None),
+                "client_ip": client_ip(request),
+                "user_agent": request.headers.get("User-Agent", "")[:USER_AGENT_MAX],
             },
         )
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as the throttles see it: the connecting address, or the one the
+    trusted proxies (NUM_PROXIES) put in X-Forwarded-For, never a client-supplied one."""
+    # DRF's identity reads only META: a Django request will do.
+    return str(BaseThrottle().get_ident(cast("Request", request)))

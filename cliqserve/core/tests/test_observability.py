@@ -44,6 +44,21 @@ def test_each_request_writes_one_json_access_line(api_client, json_logs):
     assert "leaky" not in json_logs.text
 
 
+def test_access_line_carries_the_client_address_and_user_agent(api_client, json_logs, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_client.get(
+        "/api/v1/nope/",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7",  # the client forged the first address
+        HTTP_USER_AGENT="PosTill/4.2 " + "x" * 400,
+    )
+
+    [line] = [r for r in json_logs.records if r["logger"] == "cliqserve.request"]
+    assert line["client_ip"] == "203.0.113.7"  # what the one trusted proxy saw
+    assert line["user_agent"].startswith("PosTill/4.2 ")
+    assert len(line["user_agent"]) == 256
+
+
 def test_access_line_names_the_authenticated_user(api_client, django_user_model, json_logs):
     api_client.force_authenticate(django_user_model(pk=4242))
 
