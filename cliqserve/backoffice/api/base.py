@@ -21,6 +21,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
+from cliqserve.core.api.views import CallerMixin
 from cliqserve.core.context import user_id_var
 from cliqserve.core.errors import DomainError
 from cliqserve.core.tenancy import tenant_scope
@@ -29,8 +30,7 @@ from cliqserve.reports.policies import REPORT_ROLES
 from ..selectors import BranchNotFound, Scope, page_scope
 
 if TYPE_CHECKING:
-    from cliqserve.accounts.models import User
-    from cliqserve.tenants.models import Tenant
+    pass
 
 
 def may_enter(user: Any) -> bool:
@@ -49,19 +49,12 @@ def refused(request: HttpRequest, *, status: int = 403, detail: str | None = Non
     return render(request, "backoffice/refused.html", context, status=status)
 
 
-class Page(View):
-    """A back-office page. Subclasses implement get() (and post() where they take a form)."""
+class Page(CallerMixin, View):
+    """A back-office page (`actor` and `tenant` as API views have them). Subclasses implement
+    get() (and post() where they take a form)."""
 
     http_method_names = ["get"]
     request: HttpRequest
-
-    @property
-    def actor(self) -> User:
-        return cast("User", self.request.user)
-
-    @property
-    def tenant(self) -> Tenant:
-        return cast("Tenant", self.actor.tenant)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = self._gated(request, *args, **kwargs)

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from cliqserve.sales.tests.helpers import cash_sale, open_shift, stocked
+from conftest import client_for
 
 
 class Shop:
@@ -34,3 +35,25 @@ def signed_in(user: Any, **client_kwargs: Any) -> Client:
     client = Client(**client_kwargs)
     client.force_login(user)
     return client
+
+
+def api(user: Any, path: str, **params: Any) -> Any:
+    """The API's answer to `user` (200 asserted), to compare a page's figures with."""
+    response = client_for(user).get(path, params)
+    assert response.status_code == 200, response.content
+    return response
+
+
+def streamed(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def load_within_budget(client: Client, path: str, *, budget: int, assert_max_queries: Any) -> Any:
+    """The page's second load (the first warms the caches), body included, within `budget`
+    queries."""
+    client.get(path)
+    with assert_max_queries(budget):
+        response = client.get(path)
+        if response.streaming:
+            streamed(response)
+    return response

@@ -11,20 +11,8 @@ from django.test import Client
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.sales.models import Sale
 from cliqserve.sales.services.refunds import sale_void
-from conftest import client_for
 
-from .conftest import signed_in
-
-
-def api(user: Any, path: str, **params: Any) -> Any:
-    response = client_for(user).get(path, params)
-    assert response.status_code == 200, response.content
-    return response
-
-
-def streamed(response: Any) -> bytes:
-    return b"".join(response.streaming_content)
-
+from .conftest import api, load_within_budget, signed_in
 
 # --- Exceptions -----------------------------------------------------------------------------------
 
@@ -132,7 +120,7 @@ def test_the_exceptions_page_has_a_query_budget_whatever_the_rows(
 
     more_sales(shop, 4)
     client = signed_in(shop.tw.tenant_admin)
-    client.get(path)
-    with django_assert_max_num_queries(budget):
-        response = client.get(path)
+    response = load_within_budget(
+        client, path, budget=budget, assert_max_queries=django_assert_max_num_queries
+    )
     assert response.status_code == 200

@@ -6,20 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import client_for
-
-from .conftest import signed_in
-
-
-def api(user: Any, path: str, **params: Any) -> Any:
-    response = client_for(user).get(path, params)
-    assert response.status_code == 200, response.content
-    return response
-
-
-def streamed(response: Any) -> bytes:
-    return b"".join(response.streaming_content)
-
+from .conftest import api, load_within_budget, signed_in, streamed
 
 # --- Stock ----------------------------------------------------------------------------------------
 
@@ -67,9 +54,7 @@ def test_the_stock_pages_have_a_query_budget_whatever_the_rows(
 
     more_sales(shop, 4)
     client = signed_in(shop.tw.tenant_admin)
-    client.get(path)
-    with django_assert_max_num_queries(budget):
-        response = client.get(path)
-        if response.streaming:
-            streamed(response)
+    response = load_within_budget(
+        client, path, budget=budget, assert_max_queries=django_assert_max_num_queries
+    )
     assert response.status_code == 200
