@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cliqserve.core import audit
 from cliqserve.core.models import Job
 from cliqserve.core.roles import Role
 from conftest import World, client_for
@@ -19,6 +20,7 @@ BUDGETS = {
     "device-list": ("tenant_admin", 4),
     "user-list": ("tenant_admin", 3),
     "job-list": ("tenant_admin", 3),
+    "audit-event-list": ("tenant_admin", 2),
 }
 
 
@@ -32,6 +34,7 @@ def _grow(world: World, count: int) -> None:
         Job.objects.unscoped().create(
             tenant=world.a.tenant, kind="product_import", created_by=world.a.tenant_admin
         )
+        audit.record(action="probe", tenant_id=world.a.tenant.pk, actor=world.a.tenant_admin, target=branch)
 
 
 def _queries_for_first_page(client, route: str) -> tuple[int, int]:

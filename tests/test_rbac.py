@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from conftest import client_for
 from tests import (
+    matrix_audit,
     matrix_bulk,
     matrix_catalog,
     matrix_exports,
@@ -42,6 +43,7 @@ DOMAINS = (
     matrix_offline,
     matrix_reports,
     matrix_exports,
+    matrix_audit,
 )
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}

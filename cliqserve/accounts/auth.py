@@ -24,6 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput, RateLimited, Unauthenticated
 from cliqserve.core.roles import Role
 from cliqserve.core.security import security_event
@@ -117,6 +118,7 @@ def check_credentials(*, email: str, password: str, client_ip: str | None) -> Us
     locked_for = _seconds_locked(email)
     if locked_for:
         security_event("login_failed", reason="locked_out", client_ip=client_ip)
+        _audit_failure(email, reason="locked_out")
         raise RateLimited("Too many failed sign-ins. Try again later.", retry_after=locked_for)
 
     # authenticate() hashes the password even for an unknown email, so timing reveals nothing.
@@ -124,15 +126,39 @@ def check_credentials(*, email: str, password: str, client_ip: str | None) -> Us
     if not isinstance(user, User) or not _can_sign_in(user):
         _record_failure(email)
         security_event("login_failed", reason="bad_credentials", client_ip=client_ip)
+        _audit_failure(email, reason="bad_credentials")
         raise Unauthenticated(BAD_CREDENTIALS)
     return user
 
 
-def credentials_accepted(*, user: User, email: str) -> None:
-    """A sign-in went through: the failure count starts again and last_login is stamped."""
+def _audit_failure(email: str, *, reason: str) -> None:
+    """A refused sign-in, in the trail of the account's tenant when the account exists (by its
+    id: the trail holds no e-mail addresses), else in the platform's. Never the password."""
+    account = User.objects.filter(email=email.strip().lower()).only("pk", "tenant_id", "role").first()
+    audit.record(
+        action="login_failed",
+        tenant_id=account.tenant_id if account else None,
+        actor=None,
+        target=account,
+        object_repr=account.role if account else "",
+        changes={"reason": [None, reason]},
+    )
+
+
+def credentials_accepted(*, user: User, email: str, device: Device | None = None, via: str = "api") -> None:
+    """A sign-in went through: the failure count starts again, last_login is stamped and the
+    audit trail has it (`via`: the API, the back office or the Django admin)."""
     _clear_failures(email)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
+    audit.record(
+        action="login_succeeded",
+        tenant_id=user.tenant_id,
+        actor=user,
+        target=user,
+        object_repr=user.role,
+        changes={"via": [None, via], **({"device": [None, device.pk]} if device else {})},
+    )
 
 
 def login(
@@ -140,7 +166,7 @@ def login(
 ) -> tuple[User, TokenPair]:
     user = check_credentials(email=email, password=password, client_ip=client_ip)
     device = _check_device(user=user, device_id=device_id)
-    credentials_accepted(user=user, email=email)
+    credentials_accepted(user=user, email=email, device=device)
     if device is not None:
         with tenant_scope(device.tenant_id):
             Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
@@ -179,6 +205,15 @@ def _handle_reuse(*, jti: str, user_id: Any) -> None:
         return
     security_event("refresh_token_reused", user_id=user_id)
     _revoke_all(user_id)
+    tenant_id = User.objects.filter(pk=user_id).values_list("tenant_id", flat=True).first()
+    audit.record(
+        action="refresh_token_reused",
+        tenant_id=tenant_id,
+        actor=None,
+        object_type="user",
+        object_id=user_id,
+        changes={"sessions": ["active", "revoked"]},
+    )
 
 
 def _report_reuse(raw_refresh: str) -> None:
@@ -229,3 +264,10 @@ def logout(*, raw_refresh: str, actor: User | None = None) -> None:
         raise Unauthenticated(BAD_REFRESH) from None
     token.blacklist()
     security_event("logout", user_id=token.get("user_id"))
+    audit.record(
+        action="logout",
+        tenant_id=token.get("tenant"),
+        actor=audit.ActorRef(pk=token.get("user_id")),
+        object_type="user",
+        object_id=token.get("user_id"),
+    )

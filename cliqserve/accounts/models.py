@@ -40,6 +40,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     selector filters by tenant explicitly."""
 
     tenancy: ClassVar[Tenancy] = "tenant"
+    audit_actor_type: ClassVar[str] = "user"  # as the audit trail names a user who acts
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Stored lowercased (see save()), so this unique index makes emails unique case-insensitively.

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.dispatch import Signal
 
+from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput, NotPermitted, RateLimited
 from cliqserve.core.roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
@@ -28,6 +29,9 @@ from .models import User
 user_branch_changing = Signal()
 
 USER_FIELDS = frozenset({"email", "first_name", "last_name", "role", "branch", "is_active", "tenant"})
+# What the audit trail records of a user change; the personal ones as changed, without values.
+AUDITED_FIELDS = ("role", "branch", "is_active", "email", "first_name", "last_name")
+PERSONAL_FIELDS = frozenset({"email", "first_name", "last_name"})
 
 
 def can_manage(*, actor: User, target: User) -> bool:
@@ -123,6 +127,7 @@ def user_create(*, actor: User, email: str, password: str, role: str, **fields: 
     validate_model(user, exclude=["password"])
     _save_with_email(actor=actor, user=user)
     security_event("user_created", actor_id=actor.pk, user_id=user.pk, role=role, tenant_id=user.tenant_id)
+    _audit(action="user_created", actor=actor, user=user, before={}, password_set=False)
     return user
 
 
@@ -137,6 +142,7 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
         raise InvalidInput("A user cannot move to another tenant.", pointer="/tenant")
     refuse_unknown_fields(fields, allowed=USER_FIELDS)
     before = {"role": user.role, "branch_id": user.branch_id, "is_active": user.is_active}
+    audited_before = audit.snapshot(user, AUDITED_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
     if user.role not in BRANCH_ROLES:
@@ -152,7 +158,39 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
         drop_assignments_elsewhere(user)
         user_branch_changing.send(sender=User, user=user, branch_id=user.branch_id)
     _log_changes(actor=actor, user=user, before=before)
+    _audit(
+        action=_update_action(audited_before, user),
+        actor=actor,
+        user=user,
+        before=audited_before,
+        password_set=bool(password),
+    )
     return user
+
+
+def _update_action(before: dict[str, Any], user: User) -> str:
+    """One event per change, named for the weightiest thing it did (its changes list all)."""
+    if (before["role"], before["branch"]) != (user.role, user.branch_id):
+        return "role_changed"
+    if before["is_active"] != user.is_active:
+        return "user_activated" if user.is_active else "user_deactivated"
+    return "user_updated"
+
+
+def _audit(*, action: str, actor: User, user: User, before: dict[str, Any], password_set: bool) -> None:
+    changes = audit.diff(before, audit.snapshot(user, AUDITED_FIELDS), personal=PERSONAL_FIELDS)
+    if password_set:
+        changes["password"] = [audit.PERSONAL, audit.PERSONAL]
+        action = "password_changed" if action == "user_updated" else action
+    if changes or action != "user_updated":
+        audit.record(
+            action=action,
+            tenant_id=user.tenant_id,
+            actor=actor,
+            target=user,
+            object_repr=user.role,
+            changes=changes,
+        )
 
 
 def drop_assignments_elsewhere(user: User) -> int:

@@ -15,3 +15,8 @@ tenant_id_var: ContextVar[str | None] = ContextVar("tenant_id", default=None)
 
 def current_request_id() -> str | None:
     return request_id_var.get()
+
+
+# The caller's address (as the throttles see it) and user agent, for the audit trail.
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
+user_agent_var: ContextVar[str] = ContextVar("user_agent", default="")

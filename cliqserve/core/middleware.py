@@ -7,13 +7,14 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import cast
+from contextvars import ContextVar, Token
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from .context import request_id_var, tenant_id_var, user_id_var
+from .context import client_ip_var, request_id_var, tenant_id_var, user_agent_var, user_id_var
 
 access_log = logging.getLogger("cliqserve.request")
 
@@ -33,6 +34,15 @@ def _request_id_from(request: HttpRequest) -> str:
     return uuid.uuid4().hex
 
 
+_REQUEST_VARS: tuple[ContextVar[Any], ...] = (
+    request_id_var,
+    tenant_id_var,
+    user_id_var,
+    client_ip_var,
+    user_agent_var,
+)
+
+
 class RequestContextMiddleware:
     """Sets the request id (accepted from `X-Request-ID` or made), echoes it, logs the request."""
 
@@ -42,10 +52,12 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id_from(request)
         request.request_id = request_id  # type: ignore[attr-defined]
-        tokens = (
+        tokens: tuple[Token[Any], ...] = (
             request_id_var.set(request_id),
             tenant_id_var.set(None),
             user_id_var.set(None),
+            client_ip_var.set(client_ip(request)),
+            user_agent_var.set(request.headers.get("User-Agent", "")[:USER_AGENT_MAX]),
         )
         started = time.perf_counter()
         try:
@@ -54,7 +66,7 @@ class RequestContextMiddleware:
             self._log(request, response, started)
             return response
         finally:
-            for var, token in zip((request_id_var, tenant_id_var, user_id_var), tokens, strict=True):
+            for var, token in zip(_REQUEST_VARS, tokens, strict=True):
                 var.reset(token)
 
     @staticmethod
@@ -73,8 +85,8 @@ class RequestContextMiddleware:
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "tenant_id": tenant_id_var.get() or getattr(request, "log_tenant_id", None),
-                "client_ip": client_ip(request),
-                "user_agent": request.headers.get("User-Agent", "")[:USER_AGENT_MAX],
+                "client_ip": client_ip_var.get(),
+                "user_agent": user_agent_var.get(),
             },
         )
 

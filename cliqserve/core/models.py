@@ -1,13 +1,15 @@
-"""Core rows: background jobs that clients follow, idempotency keys and the outbox."""
+"""Core rows: background jobs that clients follow, idempotency keys, the outbox and the audit trail."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from .tenancy import TenantOwnedModel
+from .tenancy import Tenancy, TenantOwnedModel
 
 MAX_STORED_ERRORS = 1000
 
@@ -115,3 +117,54 @@ class OutboxMessage(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.key} ({self.state})"
+
+
+class AuditEvent(models.Model):
+    """One security event or business-sensitive change: who did what to which object, when.
+
+    Append-only, and the database enforces it: a trigger refuses UPDATE and DELETE for every
+    role except the purge function's (docs/adr/0009-audit-trail.md). Services write events
+    explicitly, inside the transaction of the change (cliqserve/core/audit.py), so an event
+    exists exactly when its change committed. Ids only, no personal data: erasing a person
+    never needs to touch the trail.
+    """
+
+    # Tenant-owned, but like User (docs/adr/0001) with Django's plain manager: platform events
+    # belong to no tenant, and the one selector (audit.audit_event_list) filters explicitly.
+    tenancy: ClassVar[Tenancy] = "tenant"
+
+    class ActorType(models.TextChoices):
+        USER = "user"
+        API_KEY = "api_key"
+        SYSTEM = "system"  # beat, a management command, an unauthenticated caller
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now)
+    # NULL for events outside any tenant: a platform owner's sign-in, an unknown e-mail's failure.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    # An id, not a foreign key: the trail outlives what it names and must never be cascaded into.
+    actor_id = models.UUIDField(null=True, blank=True)
+    # The manager whose one-time approval let the actor go beyond its limits.
+    approver_id = models.UUIDField(null=True, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    object_repr = models.CharField(max_length=200, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+    # Kept AUDIT_CLIENT_RETENTION_DAYS only; the purge function clears them after that.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "-at"], name="audit_tenant_at"),
+            models.Index(fields=["-at"], name="audit_at"),
+            models.Index(fields=["tenant", "object_type", "object_id"], name="audit_tenant_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}".strip()

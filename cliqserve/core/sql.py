@@ -8,6 +8,7 @@ is on the checkout's hot path, and bench/README.md measures it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -15,6 +16,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.db.models import Model
 from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import AuditEvent
 
 _LOCK_TIMEOUT_ATTRIBUTE = "cliqserve_session_lock_timeout"
 
@@ -79,3 +83,21 @@ def _read_session_lock_timeout(database: Any) -> str:
         cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout'")
         (value,) = cursor.fetchone()
     return str(value)
+
+
+def purge_audit_events(*, keep_events_days: int, keep_client_days: int) -> int:
+    """The audit purge. On PostgreSQL only `cliqserve_audit_purge()` (migration core 0004) may
+    delete or clear events, and it applies its own floors; SQLite has no such guard, so the
+    same rule is applied here, floors included."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT cliqserve_audit_purge(make_interval(days => %s), make_interval(days => %s))",
+                [keep_events_days, keep_client_days],
+            )
+            return int(cursor.fetchone()[0])
+    now = timezone.now()
+    client_cutoff = now - timedelta(days=max(keep_client_days, 30))
+    AuditEvent.objects.filter(at__lt=client_cutoff).update(ip=None, user_agent="")
+    deleted, _ = AuditEvent.objects.filter(at__lt=now - timedelta(days=max(keep_events_days, 365))).delete()
+    return deleted

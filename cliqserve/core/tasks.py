@@ -53,3 +53,11 @@ def sweep_outbox() -> int:
     tried = outbox.drain()
     outbox.purge()
     return tried
+
+
+@shared_task(name="cliqserve.core.tasks.purge_audit_events", acks_late=True)
+def purge_audit_events() -> int:
+    """Beat, every 6 hours: audit events past their retention go, and old client details."""
+    from . import audit  # imported here, like purge_idempotency_keys's: models load first
+
+    return audit.purge()

@@ -21,7 +21,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import urlencode
 
@@ -35,11 +35,14 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from cliqserve.core.errors import DomainError, InvalidInput
+from cliqserve.core import audit
+from cliqserve.core.errors import DomainError, InvalidInput, NotPermitted
 from cliqserve.core.models import Job
+from cliqserve.core.roles import Role
 from cliqserve.core.tasks import enqueue_on_commit
 from cliqserve.core.tenancy import tenant_scope
 
+from .audit_trail import AuditFilters, audit_events_table
 from .models import ReportExport, export_storage
 from .movements import MovementFilters, stock_movements_table
 from .policies import report_branch_ids
@@ -107,11 +110,30 @@ def _stock(*, tenant: Tenant, actor: User, params: Mapping[str, Any]) -> Table:
     )
 
 
+def _audit_events(*, tenant: Tenant, actor: User, params: Mapping[str, Any]) -> Table:
+    filters = AuditFilters(
+        actor_id=_uuid(params.get("actor")),
+        action=params.get("action") or None,
+        object_type=params.get("object_type") or None,
+        object_id=params.get("object_id") or None,
+        at_from=_instant(params.get("from")),
+        at_to=_instant(params.get("to")),
+    )
+    return audit_events_table(tenant=tenant, filters=filters)
+
+
+def _instant(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
 EXPORT_REPORTS: dict[str, ReportTable] = {
     "sales": _sales,
     "stock": _stock,
     "stock_movements": _stock_movements,
+    "audit_events": _audit_events,
 }
+# Reports not every report reader may export: the audit trail is the tenant admin's alone.
+EXPORT_ROLES: dict[str, frozenset[str]] = {"audit_events": frozenset({Role.TENANT_ADMIN})}
 
 
 # --- Errors ------------------------------------------------------------------------------------
@@ -141,11 +163,21 @@ def report_export_start(
     """Queue an export of `report` (its `params` already validated) as a `file_format` file."""
     if report not in EXPORT_REPORTS:
         raise InvalidInput(_("This report cannot be exported yet."), pointer="/report")
+    if actor.role not in EXPORT_ROLES.get(report, frozenset({actor.role})):
+        raise NotPermitted(_("Only the tenant admin may export this report."), pointer="/report")
     # Refused now (403), not as a failed job later, when a manager names another branch.
     report_branch_ids(actor=actor, branch_id=_uuid(params.get("branch")))
     payload = json.dumps({"report": report, "format": file_format, "params": dict(params)})
     job = Job.objects.create(tenant=tenant, kind=REPORT_EXPORT, created_by=actor, payload=payload)
     ReportExport.objects.create(tenant=tenant, job=job, report=report, format=file_format)
+    audit.record(
+        action="data_exported",
+        tenant_id=tenant.pk,
+        actor=actor,
+        target=job,
+        object_repr=report,
+        changes={"report": [None, report], "format": [None, file_format], "params": [None, dict(params)]},
+    )
     from .tasks import run_report_export  # tasks import this module
 
     enqueue_on_commit(run_report_export, str(job.pk))

@@ -8,27 +8,24 @@ day of its branch's time zone and the tenant's `business_day_ends_at`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
 
 from cliqserve.catalog.models import ProductTranslation
-from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.selectors import stock_movement_list
 from cliqserve.tenants.business_days import business_day_bounds
 from cliqserve.tenants.models import Branch
 
 from .policies import report_branch_ids
-from .tabular import Table, number, text
+from .tabular import QueryRows, Table, number, text
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
     from cliqserve.tenants.models import Tenant
 
-CHUNK_SIZE = 2000
 
 COLUMNS = (
     text("created_at"),
@@ -53,21 +50,6 @@ class MovementFilters:
     date_to: date | None = None
 
 
-@dataclass(frozen=True)
-class QueryRows:
-    """Rows read from a queryset in chunks (constant memory); `len()` counts them first, so an
-    export job can report its progress as done of total."""
-
-    queryset: QuerySet[StockMovement]
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def __iter__(self) -> Iterator[list[Any]]:
-        for movement in self.queryset.iterator(chunk_size=CHUNK_SIZE):
-            yield _cells(movement)
-
-
 def stock_movements_table(*, tenant: Tenant, actor: User, filters: MovementFilters) -> Table:
     """The movements the actor may see (its branch scope checked again now), oldest first."""
     branch_ids = report_branch_ids(actor=actor, branch_id=filters.branch_id)
@@ -90,7 +72,7 @@ def stock_movements_table(*, tenant: Tenant, actor: User, filters: MovementFilte
         .only("created_at", "kind", "quantity", "unit_cost", "reference", "reason")
         .order_by("created_at", "id")
     )
-    return Table(columns=COLUMNS, rows=QueryRows(movements))
+    return Table(columns=COLUMNS, rows=QueryRows(movements, _cells))
 
 
 def _product_name(tenant: Tenant) -> Subquery:

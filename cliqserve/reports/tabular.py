@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from django.db.models import QuerySet
+
+# Rows an export reads from the database at a time.
+QUERY_CHUNK_SIZE = 2000
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,3 +96,19 @@ def csv_lines(table: Table) -> Iterator[str]:
 def _plain(value: Any) -> Any:
     # Decimals print as they are stored ("12.50"), never in exponent form.
     return format(value, "f") if isinstance(value, Decimal) else value
+
+
+@dataclass(frozen=True)
+class QueryRows:
+    """Rows read from a queryset in chunks (constant memory), each turned into cells by `cells`;
+    `len()` counts them first, so an export job can report its progress as done of total."""
+
+    queryset: QuerySet[Any]
+    cells: Callable[[Any], list[Any]]
+
+    def __len__(self) -> int:
+        return self.queryset.count()
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for row in self.queryset.iterator(chunk_size=QUERY_CHUNK_SIZE):
+            yield self.cells(row)

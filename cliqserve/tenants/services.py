@@ -9,6 +9,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
@@ -74,10 +75,16 @@ def tenant_update(*, actor: User, tenant: Tenant, **fields: Any) -> Tenant:
     if actor.role != Role.PLATFORM_OWNER:
         _refuse_beyond_settings(actor=actor, tenant=tenant, fields=fields)
     was_active, day_ended_at = tenant.is_active, tenant.business_day_ends_at
+    before = audit.snapshot(tenant, TENANT_FIELDS)
     assign_fields(tenant, fields, allowed=TENANT_FIELDS)
     validate_model(tenant)
     with unique_field("slug"):
         tenant.save()
+    changes = audit.diff(before, audit.snapshot(tenant, TENANT_FIELDS))
+    if changes:
+        audit.record(
+            action="tenant_settings_changed", tenant_id=tenant.pk, actor=actor, target=tenant, changes=changes
+        )
     _log_activation_change(actor=actor, instance=tenant, before=was_active)
     if tenant.business_day_ends_at != day_ended_at:
         business_days_changed.send(sender=Tenant, tenant=tenant, branch_ids=None)

@@ -181,6 +181,10 @@ CELERY_TIMEZONE = "UTC"
 LOW_STOCK_CHECK_MINUTES = env.int("LOW_STOCK_CHECK_MINUTES", default=15)
 # Days an Idempotency-Key (and the answer it replays) is kept; the API contract promises 7.
 IDEMPOTENCY_KEY_RETENTION_DAYS = max(7, env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7))
+# The audit trail: events are kept two years by default, and never less than one (the
+# database's purge function has the same floor); client addresses and agents 90 days (30 at least).
+AUDIT_RETENTION_DAYS = max(365, env.int("AUDIT_RETENTION_DAYS", default=730))
+AUDIT_CLIENT_RETENTION_DAYS = max(30, env.int("AUDIT_CLIENT_RETENTION_DAYS", default=90))
 # The transactional outbox (cliqserve/core/outbox/, docs/adr/0004): tries before a message is
 # dead; the first retry's wait, doubled each time up to the cap; how long a claimed message is
 # left to its worker (longer than a task may run); how long sent and dead messages are kept.
@@ -206,6 +210,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "reports-sweep-exports": {
         "task": "cliqserve.reports.tasks.sweep_report_exports",
         "schedule": timedelta(hours=1),
+    },
+    "core-purge-audit-events": {
+        "task": "cliqserve.core.tasks.purge_audit_events",
+        "schedule": timedelta(hours=6),
     },
     "core-sweep-outbox": {
         "task": "cliqserve.core.tasks.sweep_outbox",

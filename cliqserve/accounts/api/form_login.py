@@ -78,6 +78,6 @@ class AdminLoginForm(AdminAuthenticationForm):
         except Unauthenticated as exc:
             raise self.get_invalid_login_error() from exc
         self.confirm_login_allowed(user)  # staff only: Django's own message
-        auth.credentials_accepted(user=user, email=email)
+        auth.credentials_accepted(user=user, email=email, via="admin")
         self.user_cache = user
         return self.cleaned_data

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from cliqserve.core.models import AuditEvent
 from cliqserve.core.tests.test_settings import SAMPLE_PROD_ENV, run_manage
 from conftest import World
 from tests.factories import PASSWORD
@@ -27,6 +28,12 @@ def test_the_platform_owner_signs_in(world: World) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+    event = AuditEvent.objects.get(action="login_succeeded")
+    assert (event.actor_id, event.tenant_id, event.changes) == (
+        world.platform_owner.pk,
+        None,
+        {"via": [None, "admin"]},
+    )
 
 
 def test_wrong_passwords_lock_the_account_as_the_api_does(world: World, settings) -> None:
@@ -42,6 +49,8 @@ def test_wrong_passwords_lock_the_account_as_the_api_does(world: World, settings
     assert right.status_code == 200  # the form again, with the reason
     assert "Too many sign-in attempts" in right.content.decode()
     assert "_auth_user_id" not in client.session
+    failures = AuditEvent.objects.filter(action="login_failed", object_id=str(world.platform_owner.pk))
+    assert failures.count() == settings.LOGIN_LOCKOUT_THRESHOLD + 1
     # The API's login is locked out by the same failures.
     api = Client().post(
         "/api/v1/auth/login/",

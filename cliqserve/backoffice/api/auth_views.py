@@ -59,7 +59,7 @@ class LoginView(View):
             return self._form(request, form, error=_("Email or password is incorrect."))
         if not may_enter(user):
             return refused(request)
-        auth.credentials_accepted(user=user, email=email)
+        auth.credentials_accepted(user=user, email=email, via="backoffice")
         start_session(request, user)  # a new session key and CSRF token: no fixation
         return HttpResponseRedirect(_next_url(request))
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from cliqserve.accounts.api.throttles import LoginThrottle
+from cliqserve.core.models import AuditEvent
 from tests.factories import PASSWORD
 
 from .conftest import signed_in
@@ -35,6 +36,8 @@ def test_a_report_role_signs_in_with_its_api_password_and_lands_on_the_dashboard
     assert response.status_code == 302
     assert response["Location"] == "/backoffice/"
     assert client.get("/backoffice/shifts/").status_code == 200
+    event = AuditEvent.objects.get(action="login_succeeded")
+    assert (event.actor_id, event.changes) == (world.a.user(role).pk, {"via": [None, "backoffice"]})
 
 
 def test_signing_in_goes_back_to_the_page_asked_for_but_never_off_site(world: Any) -> None:

@@ -11,7 +11,7 @@ bulk (see products_import). Where the rows come from (a CSV file) is the caller'
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +21,24 @@ from django.db.models.functions import Lower
 from parler import appsettings as parler_settings
 from parler.cache import get_translation_cache_key
 
+from cliqserve.core import audit
 from cliqserve.core.errors import DomainError, InvalidInput
 
 from ..custom_fields import CustomFieldsInvalid, clean_custom_fields, custom_field_definitions
 from ..models import Category, Product, ProductTranslation, TaxRate
 from ..sequence import next_change_seq_block
-from .products import prepare_product, product_create, product_update, write_translations
+from .products import (
+    audited_values,
+    prepare_product,
+    product_change_event,
+    product_create,
+    product_update,
+    write_translations,
+)
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
+    from cliqserve.core.models import AuditEvent
     from cliqserve.tenants.models import Tenant
 
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n"}
@@ -166,7 +175,16 @@ def _import_row_by_row(
             succeeded += 1
         except DomainError as exc:
             errors += _errors_of(row.number, exc)
+            _reread(existing, row=row)
     return succeeded, errors
+
+
+def _reread(existing: dict[str, Product], *, row: ImportRow) -> None:
+    """A refused row may have changed its product in memory before the refusal (the savepoint
+    undid only the database): read it again, so the next row starts from what is stored."""
+    product = existing.get(row.sku.lower()) if row.sku else None
+    if product is not None:
+        product.refresh_from_db()
 
 
 # --- In bulk ----------------------------------------------------------------------------------
@@ -196,6 +214,7 @@ class _Planned:
     touched: set[str] = field(default_factory=set)  # languages a row of the batch wrote
     written: bool = False  # a row of the batch wrote the product
     stored_barcode: str | None = None  # its barcode in the database; None if the batch creates it
+    stored_audited: dict[str, Any] | None = None  # its audited values in the database, likewise
 
 
 class _Batch:
@@ -218,7 +237,12 @@ class _Batch:
         ):
             translations[translation.master_id][translation.language_code] = translation
         return {
-            key: _Planned(product, translations[product.pk], stored_barcode=product.barcode)
+            key: _Planned(
+                product,
+                translations[product.pk],
+                stored_barcode=product.barcode,
+                stored_audited=audited_values(product, tenant=tenant),
+            )
             for key, product in products.items()
         }
 
@@ -259,12 +283,24 @@ def _plan_row(*, batch: _Batch, row: ImportRow) -> None:
     )
     if previous is None or translations:  # as product_create always, product_update if given
         write_translations(product=product, translations=translations, stored=stored, save=False)
-    batch.planned[row.sku.lower()] = _Planned(
+    batch.planned[row.sku.lower()] = _next_plan(
+        previous, product=product, stored=stored, languages=set(translations)
+    )
+
+
+def _next_plan(
+    previous: _Planned | None, *, product: Product, stored: dict[str, ProductTranslation], languages: set[str]
+) -> _Planned:
+    """The product as a checked row leaves it; what the database holds stays as it was."""
+    if previous is None:
+        return _Planned(product, stored, touched=languages, written=True)
+    return _Planned(
         product,
         stored,
-        touched=(previous.touched if previous else set()) | set(translations),
+        touched=previous.touched | languages,
         written=True,
-        stored_barcode=previous.stored_barcode if previous else None,
+        stored_barcode=previous.stored_barcode,
+        stored_audited=previous.stored_audited,
     )
 
 
@@ -289,7 +325,7 @@ def _forget_cached_translations(translations: list[ProductTranslation]) -> None:
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def _write_batch(batch: _Batch) -> None:
+def _write_batch(batch: _Batch, *, actor: User) -> None:
     """Write the checked products and their translations: a few statements per batch.
 
     Each product gets its own number from one block taken under the catalog lock. Creates
@@ -316,9 +352,22 @@ def _write_batch(batch: _Batch) -> None:
         update_fields=["name", "description"],
     )
     _forget_cached_translations(translations)
+    audit.record_many(_price_changes(batch, planned=planned, actor=actor))
 
 
-def _wrote_in_bulk(batch: _Batch) -> bool:
+def _price_changes(batch: _Batch, *, planned: list[_Planned], actor: User) -> Iterator[AuditEvent]:
+    """The audit events of the stored products whose price, tax or availability the batch
+    changed, as product_update writes them row by row."""
+    for entry in planned:
+        if entry.stored_audited is not None:
+            change = product_change_event(
+                tenant=batch.tenant, actor=actor, product=entry.product, before=entry.stored_audited
+            )
+            if change is not None:
+                yield change
+
+
+def _wrote_in_bulk(batch: _Batch, *, actor: User) -> bool:
     """Write the batch in bulk in a savepoint; False if a unique constraint refused it.
 
     The constraints decide uniqueness: a clash (a barcode another product has, or two rows
@@ -329,7 +378,7 @@ def _wrote_in_bulk(batch: _Batch) -> bool:
         return False
     try:
         with transaction.atomic():
-            _write_batch(batch)
+            _write_batch(batch, actor=actor)
     except IntegrityError:
         return False
     return True
@@ -354,6 +403,6 @@ def products_import(
         next_change_seq_block(tenant_id=tenant.pk, count=0)
         batch = _Batch(tenant=tenant, rows=batch_rows)
         succeeded, errors = _plan_rows(batch=batch, rows=batch_rows)
-        if _wrote_in_bulk(batch):
+        if _wrote_in_bulk(batch, actor=actor):
             return succeeded, errors
         return _import_row_by_row(tenant=tenant, actor=actor, rows=batch_rows, lookups=batch.lookups)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput
 from cliqserve.core.money import quantize_money
 from cliqserve.core.services import assign_fields, refuse_unknown_fields, validate_model
@@ -26,10 +27,13 @@ from ..sequence import renumber
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
+    from cliqserve.core.models import AuditEvent
     from cliqserve.tenants.models import Tenant
 
 PRODUCT_FIELDS = frozenset({"sku", "barcode", "category", "price", "tax_rate", "track_stock", "is_active"})
 TRANSLATED_FIELDS = frozenset({"name", "description"})
+# What the audit trail records of a product change: what it sells for, and whether it sells.
+AUDITED_FIELDS = ("price", "tax_rate", "is_active")
 
 # {language: {"name": ..., "description": ...}}; a language set to None loses its translation.
 Translations = Mapping[str, Mapping[str, str] | None]
@@ -206,6 +210,7 @@ def product_update(
 ) -> Product:
     """Translations and custom fields are merged into what is stored: a language or key set
     to None is removed, one left out stays as it is."""
+    before = audited_values(product, tenant=tenant)
     prepare_product(tenant=tenant, product=product, fields=fields)
     if custom_fields is not None:
         product.custom_fields = clean_custom_fields(
@@ -215,7 +220,39 @@ def product_update(
         product.save()
     if translations:
         write_translations(product=product, translations=translations)
+    change = product_change_event(tenant=tenant, actor=actor, product=product, before=before)
+    if change is not None:
+        change.save(force_insert=True)
     return product
+
+
+def audited_values(product: Product, *, tenant: Tenant) -> dict[str, Any]:
+    """What the audit trail compares of a product, before and after a change."""
+    values = audit.snapshot(product, AUDITED_FIELDS)
+    # As the API shows it: a price read back from its column has the column's decimal places.
+    # (An import may have set it as text; it was validated before the save.)
+    if values["price"] is not None:
+        values["price"] = quantize_money(Decimal(str(values["price"])), tenant.currency)
+    return values
+
+
+def product_change_event(
+    *, tenant: Tenant, actor: User, product: Product, before: dict[str, Any]
+) -> AuditEvent | None:
+    """The audit event of a price or tax change, or of a product taken off (or back on) sale;
+    None when nothing audited changed. Unsaved: a bulk import writes its events at once."""
+    changes = audit.diff(before, audited_values(product, tenant=tenant))
+    if not changes:
+        return None
+    priced = "price" in changes or "tax_rate" in changes
+    return audit.event(
+        action="product_price_changed" if priced else "product_availability_changed",
+        tenant_id=tenant.pk,
+        actor=actor,
+        target=product,
+        object_repr=product.sku,
+        changes=changes,
+    )
 
 
 def product_deactivate(*, tenant: Tenant, actor: User, product: Product) -> Product:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from decimal import Decimal
 from typing import Any
@@ -12,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from cliqserve.catalog import csv_io, services
 from cliqserve.catalog.csv_io import RowError
-from cliqserve.catalog.models import CustomFieldDefinition, Product
+from cliqserve.catalog.models import CustomFieldDefinition, Product, TaxRate
 from cliqserve.catalog.sequence import next_change_seq, next_change_seq_block
 from cliqserve.catalog.services import product_import
+from cliqserve.core.models import AuditEvent
 from cliqserve.core.tenancy import tenant_scope
 from tests.factories import CategoryFactory, TaxRateFactory, TenantFactory
 
@@ -105,13 +107,35 @@ def mixed_import(tenant_world: Any) -> tuple[int, list[RowError]]:
     return run(tenant_world, numbered(*MIXED))
 
 
+def audit_trail(tenant: Any) -> list[tuple[str, str, str]]:
+    """The tenant's audit events, comparable across tenants (a tax rate by its name)."""
+    names = {str(rate.pk): rate.name for rate in TaxRate.objects.unscoped().filter(tenant=tenant)}
+    trail = []
+    for event in AuditEvent.objects.filter(tenant=tenant):
+        changes = {field: [names.get(str(v), v) for v in pair] for field, pair in event.changes.items()}
+        trail.append((event.action, event.object_repr, json.dumps(changes, sort_keys=True)))
+    return sorted(trail)
+
+
 def test_bulk_import_matches_the_row_by_row_services(world, monkeypatch):
     bulk = mixed_import(world.a)
-    monkeypatch.setattr(product_import, "_wrote_in_bulk", lambda batch: False)
+    monkeypatch.setattr(product_import, "_wrote_in_bulk", lambda batch, actor: False)
     by_row = mixed_import(world.b)
 
     assert bulk == by_row
     assert snapshot(world.a.tenant) == snapshot(world.b.tenant)
+    # The bulk write audits the price changes it makes to stored products as the row-by-row
+    # services do; they also see row 3 update the NEW-1 that row 2 created.
+    new_1 = ("product_price_changed", "NEW-1", '{"price": ["2.56", "3.00"]}')
+    assert sorted([*audit_trail(world.a.tenant), new_1]) == audit_trail(world.b.tenant)
+    assert audit_trail(world.a.tenant) == [
+        ("product_price_changed", "EX-2", '{"price": ["2.50", "1.00"]}'),
+        (
+            "product_price_changed",
+            "ex-1",
+            '{"is_active": [true, false], "price": ["2.50", "5.00"], "tax_rate": [null, "VAT"]}',
+        ),
+    ]
     succeeded, errors = bulk
     assert succeeded == 5
     assert [(e.row, e.column) for e in errors] == [

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput
 from cliqserve.core.money import quantize_quantity
 
@@ -97,13 +98,28 @@ def stock_adjustment_create(
         counted_quantity=counted_quantity,
         reason=reason,
     )
-    [movement] = apply_changes(
-        tenant=tenant,
-        actor=actor,
-        changes=[change],
-        reference="",
-        allow_negative=tenant.allow_negative_stock,
-    )
+    with transaction.atomic():
+        [movement] = apply_changes(
+            tenant=tenant,
+            actor=actor,
+            changes=[change],
+            reference="",
+            allow_negative=tenant.allow_negative_stock,
+        )
+        counted = {} if counted_quantity is None else {"counted_quantity": [None, counted_quantity]}
+        audit.record(
+            action="stock_counted" if counted else "stock_adjusted",
+            tenant_id=tenant.pk,
+            actor=actor,
+            target=product,
+            object_repr=f"{product.sku} @ {branch.code}",
+            changes={
+                "branch": [None, branch.pk],
+                **counted,
+                "quantity_delta": [None, movement.quantity],
+                "reason": ["", reason],
+            },
+        )
     return movement
 
 

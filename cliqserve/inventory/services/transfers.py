@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.services import refuse_unknown_fields
 
@@ -148,6 +149,17 @@ def _line_changes(
     ]
 
 
+def _audit(*, tenant: Tenant, actor: User, transfer: StockTransfer, before: str) -> None:
+    audit.record(
+        action=f"stock_transfer_{transfer.status}",
+        tenant_id=tenant.pk,
+        actor=actor,
+        target=transfer,
+        object_repr=transfer.reference,
+        changes={"status": [before, transfer.status]},
+    )
+
+
 @transaction.atomic
 def stock_transfer_send(*, tenant: Tenant, actor: User, transfer: StockTransfer) -> StockTransfer:
     """draft -> sent: the stock leaves the sending branch at its average cost, which each line
@@ -170,6 +182,7 @@ def stock_transfer_send(*, tenant: Tenant, actor: User, transfer: StockTransfer)
     StockTransferLine.objects.bulk_update(lines, ["unit_cost", "updated_at"])
     transfer.status, transfer.sent_at = Status.SENT, now
     transfer.save(update_fields=["status", "sent_at", "updated_at"])
+    _audit(tenant=tenant, actor=actor, transfer=transfer, before=Status.DRAFT)
     return transfer
 
 
@@ -195,6 +208,7 @@ def stock_transfer_receive(*, tenant: Tenant, actor: User, transfer: StockTransf
     _bring_in(tenant=tenant, actor=actor, transfer=transfer, branch=transfer.to_branch)
     transfer.status, transfer.received_at = Status.RECEIVED, timezone.now()
     transfer.save(update_fields=["status", "received_at", "updated_at"])
+    _audit(tenant=tenant, actor=actor, transfer=transfer, before=Status.SENT)
     return transfer
 
 
@@ -210,6 +224,8 @@ def stock_transfer_cancel(
     _require_status(transfer, allowed, action=_("cancelled"))
     if transfer.status == Status.SENT:
         _bring_in(tenant=tenant, actor=actor, transfer=transfer, branch=transfer.from_branch)
+    previous = transfer.status
     transfer.status = Status.CANCELLED
     transfer.save(update_fields=["status", "updated_at"])
+    _audit(tenant=tenant, actor=actor, transfer=transfer, before=previous)
     return transfer

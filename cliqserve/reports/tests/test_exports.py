@@ -19,7 +19,7 @@ from moto import mock_aws
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from cliqserve.core.models import Job
+from cliqserve.core.models import AuditEvent, Job
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.inventory import services
 from cliqserve.inventory.tests.helpers import D, product
@@ -266,6 +266,31 @@ def test_a_cashier_cannot_export_and_nothing_is_created(ledger):
     assert (Job.objects.unscoped().count(), ReportExport.objects.unscoped().count()) == before
 
 
+def test_the_audit_trail_exports_the_tenants_events_for_its_admin(ledger, django_capture_on_commit_callbacks):
+    client = client_for(ledger.a.tenant_admin)
+
+    job = finished_job(client, body(report="audit_events"), django_capture_on_commit_callbacks)
+
+    rows = csv_rows(download(job["download_url"]))
+    assert [row["action"] for row in rows] == ["stock_adjusted", "data_exported"]
+    assert rows[0]["actor"] == str(ledger.a.tenant_admin.pk)
+    assert rows[1]["object_repr"] == "audit_events"
+    filtered = finished_job(
+        client, body(report="audit_events", action="stock_adjusted"), django_capture_on_commit_callbacks
+    )
+    assert [row["action"] for row in csv_rows(download(filtered["download_url"]))] == ["stock_adjusted"]
+
+
+def test_only_the_tenant_admin_exports_the_audit_trail(ledger):
+    before = (Job.objects.unscoped().count(), AuditEvent.objects.count())
+
+    response = client_for(ledger.a.branch_manager).post(EXPORTS, body(report="audit_events"), format="json")
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "permission_denied"
+    assert (Job.objects.unscoped().count(), AuditEvent.objects.count()) == before
+
+
 @pytest.mark.parametrize(
     ("payload", "pointer"),
     [
@@ -275,7 +300,8 @@ def test_a_cashier_cannot_export_and_nothing_is_created(ledger):
         (body(**{"from": "0001-01-01"}), "/params/from"),
         (body(colour="red"), "/params/colour"),
         (body(kind="theft"), "/params/kind"),
-        (body(report="audit_events"), "/report"),
+        (body(report="audit_events", actor="someone"), "/params/actor"),
+        (body(report="audit_events", to="tomorrow"), "/params/to"),
         (body(report="payroll"), "/report"),
         (body(file_format="pdf"), "/format"),
         ({"report": "stock_movements", "format": "csv", "params": "from=2026-01-01"}, "/params"),

@@ -44,6 +44,7 @@ from cliqserve.inventory.services import ReceiptLine, stock_return
 from .. import locks, metrics, policies
 from ..errors import RefundExceedsSale, ShiftNotOpen
 from ..models import PaymentMethod, Refund, RefundLine, RefundPayment, Sale, SaleLine, Shift
+from . import audit_trail
 from .journal import record_day_change_for_sale
 from .refund_payments import refund_payments
 from .selling import PaymentInput
@@ -113,6 +114,7 @@ def refund_create(
             reason=reason,
         )
         _mark_refunded(sale=sale, sale_lines=sale_lines, targets=targets, refund=refund)
+        audit_trail.record_refund(tenant=tenant, actor=actor, sale=sale, refund=refund)
         transaction.on_commit(lambda: metrics.refund_recorded(refund, currency=sale.currency))
     return refund
 
@@ -374,6 +376,7 @@ def sale_void(
         sale.status = Sale.Status.VOIDED
         sale.voided_at, sale.voided_by, sale.void_reason = timezone.now(), actor, reason
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
+        audit_trail.record_void(tenant=tenant, actor=actor, sale=sale)
         record_day_change_for_sale(tenant=tenant, sale=sale, moment=sale.sold_at)
         transaction.on_commit(lambda: metrics.sale_voided(sale))
     return sale

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
 from cliqserve.core.roles import manages_branch
 from cliqserve.core.security import security_event
@@ -50,6 +51,14 @@ def sale_review(*, tenant: Tenant, actor: User, sale: Sale, note: str) -> Sale:
         sale.needs_review = False
         sale.reviewed_at, sale.reviewed_by, sale.review_note = timezone.now(), actor, note
         sale.save(update_fields=["needs_review", "reviewed_at", "reviewed_by", "review_note", "updated_at"])
+        audit.record(
+            action="sale_reviewed",
+            tenant_id=tenant.pk,
+            actor=actor,
+            target=sale,
+            object_repr=sale.receipt_number,
+            changes={"needs_review": [True, False], "review_note": ["", note]},
+        )
         reasons = ",".join(sale.review_reasons)
         transaction.on_commit(
             lambda: security_event(

@@ -37,6 +37,7 @@ from cliqserve.inventory.services import MAX_QUANTITY, stock_decrement
 from .. import limits, locks, metrics, policies, sql
 from ..errors import PaymentInsufficient, ShiftNotOpen
 from ..models import Payment, PaymentMethod, Sale, SaleLine, Shift
+from . import audit_trail
 from .journal import record_day_change
 
 if TYPE_CHECKING:
@@ -379,6 +380,7 @@ def record_sale(
         "lines": SaleLine.objects.bulk_create(cart.lines),
         "payments": Payment.objects.bulk_create(settlement.payments),
     }
+    audit_trail.record_line_exceptions(tenant=tenant, actor=actor, sale=sale, lines=cart.lines)
     return sale
 
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cliqserve.core import audit
 from cliqserve.core.errors import Conflict, InvalidInput
 from cliqserve.core.money import quantize_money
 from cliqserve.core.tenancy import tenant_scope
@@ -175,6 +176,18 @@ def shift_close(*, tenant: Tenant, actor: User, shift: Shift, counted_cash: Deci
                 "variance",
                 "updated_at",
             ]
+        )
+        audit.record(
+            action="shift_closed",
+            tenant_id=tenant.pk,
+            actor=actor,
+            target=locked,
+            object_repr=str(locked.opened_at.date()),
+            changes={
+                "expected_cash": [None, locked.expected_cash],
+                "counted_cash": [None, locked.counted_cash],
+                "variance": [None, locked.variance],
+            },
         )
         transaction.on_commit(lambda: _log("shift closed", locked))
     return ShiftReport(shift=locked, totals=totals)

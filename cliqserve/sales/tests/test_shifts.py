@@ -664,8 +664,8 @@ def test_the_report_and_the_close_cost_the_same_for_one_sale_or_twenty(world, ca
     assert response.json()["sale_count"] == closed.json()["sale_count"] == 20
     # user (auth) + the shift + 5 aggregates (sales, payments, refunds, refund payments, movements)
     assert report_one == report_twenty == 7
-    # user + the shift + savepoint + lock + 5 aggregates + update + release
-    assert close_one == close_twenty == 11
+    # user + the shift + savepoint + lock + 5 aggregates + update + audit event + release
+    assert close_one == close_twenty == 12
 
 
 def test_the_list_costs_the_same_for_one_shift_or_twenty(world):
