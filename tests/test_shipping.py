@@ -9,8 +9,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Secrets are read through config/settings/base.py's secret() and secret_list().
 _READ_ENV = re.compile(
-    r"""(?:env(?:\.\w+)?|os\.environ\.get|os\.environ\.setdefault|_env_int)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""(?:env(?:\.\w+)?|secret(?:_list)?|os\.environ\.get|os\.environ\.setdefault|_env_int)"""
+    r"""\(\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 # Set by the platform or test runner, never by an operator.
 _NOT_CONFIGURATION = {"PYTEST_XDIST_WORKER"}

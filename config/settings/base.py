@@ -8,21 +8,58 @@ a bare laptop.
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
 
+from cliqserve.core.secrets import SecretsError, open_secrets
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+
+# --- Secrets (cliqserve/core/secrets.py, docs/SECRETS.md) ---------------------------------
+# Every secret below is read through this layer: from the environment, a directory of secret
+# files, or AWS Secrets Manager; a secret the chosen backend lacks falls back to the variable.
+try:
+    _secrets = open_secrets(
+        backend=env.str("SECRETS_BACKEND", default="env"),
+        environ=os.environ,
+        directory=env.str("SECRETS_DIR", default="/run/secrets"),
+        aws_prefix=env.str("SECRETS_AWS_PREFIX", default="cliqserve"),
+        aws_environment=env.str("SECRETS_ENV", default=""),
+        aws_region=env.str("SECRETS_AWS_REGION", default=""),
+        cache_seconds=env.int("SECRETS_CACHE_SECONDS", default=300),
+    )
+except SecretsError as exc:
+    sys.exit(f"cliqserve: {exc}")
+
+
+def secret(name: str, *, default: str = "") -> str:
+    """The secret `name`; a backend that fails stops the process with one line, no traceback."""
+    try:
+        return _secrets.get(name, default=default)
+    except SecretsError as exc:
+        sys.exit(f"cliqserve: {exc}")
+
+
+def secret_list(name: str) -> list[str]:
+    """A comma-separated secret, such as a list of previous keys."""
+    return [item.strip() for item in secret(name).split(",") if item.strip()]
+
 
 # --- Core ---------------------------------------------------------------------------------
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development-only fallback; prod.py refuses to start without a real SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
+SECRET_KEY = secret("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
+# Previous keys, still accepted on signed data (sessions, cookies, password-reset links) so
+# rotating SECRET_KEY signs nobody out; retire them after SESSION_COOKIE_AGE.
+SECRET_KEY_FALLBACKS = secret_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
@@ -94,9 +131,11 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(secret("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
 }
 _db = DATABASES["default"]
+# The password alone may be the secret, with the rest of the URL in plain configuration.
+_db["PASSWORD"] = secret("DATABASE_PASSWORD") or _db.get("PASSWORD", "")
 # django-prometheus wraps the real backends to export query counts and latencies.
 _db["ENGINE"] = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
@@ -222,12 +261,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 }
 # Outgoing email (low-stock notices): django-environ URL, e.g. smtp+tls://user:pass@host:587.
 # The default is Django's own (an SMTP server on localhost).
-_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+_email = env.email_url_config(secret("EMAIL_URL", default="smtp://localhost:25"))
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"]
 EMAIL_PORT = _email["EMAIL_PORT"]
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
-EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+# As for the database, the password alone may be the secret.
+EMAIL_HOST_PASSWORD = secret("EMAIL_HOST_PASSWORD") or _email["EMAIL_HOST_PASSWORD"] or ""
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 # Seconds before a silent mail server is given up on: it must not hold a worker for long.
@@ -321,7 +361,7 @@ if EXPORT_STORAGE_BUCKET:
             "region_name": env.str("EXPORT_STORAGE_REGION", default="") or None,
             # Empty keys: boto3's own chain (instance role, AWS_* variables).
             "access_key": env.str("EXPORT_STORAGE_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("EXPORT_STORAGE_SECRET_ACCESS_KEY", default="") or None,
+            "secret_key": secret("EXPORT_STORAGE_SECRET_ACCESS_KEY") or None,
             "addressing_style": env.str("EXPORT_STORAGE_ADDRESSING_STYLE", default="") or None,
             "signature_version": "s3v4",
             "default_acl": None,  # private: read only through presigned URLs
@@ -382,9 +422,15 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     # Unset or empty (as .env.example ships it): SECRET_KEY. An empty key made every login a 500.
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    "SIGNING_KEY": secret("JWT_SIGNING_KEY") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+# Previous JWT keys, still accepted: retire one once JWT_REFRESH_DAYS have passed since it
+# stopped signing. With no JWT_SIGNING_KEY, JWTs are signed with SECRET_KEY and so verified
+# against its fallbacks too.
+JWT_SIGNING_KEY_FALLBACKS = (
+    secret_list("JWT_SIGNING_KEY_FALLBACKS") if secret("JWT_SIGNING_KEY") else SECRET_KEY_FALLBACKS
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "cliqserve API",
@@ -426,7 +472,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # --- Operations ---------------------------------------------------------------------------
 
 # /metrics answers only a caller that presents this bearer token when it is set.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_TOKEN = secret("METRICS_TOKEN")
 # Without a token, /metrics is open in dev and test and absent in production (prod.py).
 METRICS_REQUIRE_TOKEN = False
 # Celery's broker is probed by /readyz only when tasks really go through one.
@@ -459,7 +505,7 @@ LOGGING = {
 
 # --- Error reporting ----------------------------------------------------------------------
 
-SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_DSN = secret("SENTRY_DSN")
 if SENTRY_DSN:
     from cliqserve.core.sentry import init_sentry
 

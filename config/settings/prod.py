@@ -3,14 +3,23 @@
 import os
 import sys
 
-_REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
-_missing = [name for name in _REQUIRED if not os.environ.get(name)]
+from .base import *  # noqa: F403
+from .base import JWT_SIGNING_KEY_FALLBACKS, SECRET_KEY_FALLBACKS, env, secret
+
+# Secrets may come from the environment or the secrets backend (SECRETS_BACKEND); the rest of
+# the required configuration is plain environment.
+_missing = [
+    name
+    for name, value in (
+        ("SECRET_KEY", secret("SECRET_KEY")),
+        ("ALLOWED_HOSTS", os.environ.get("ALLOWED_HOSTS")),
+        ("DATABASE_URL", secret("DATABASE_URL")),
+    )
+    if not value
+]
 if _missing:
     # One line an operator can act on, not a traceback.
     sys.exit(f"cliqserve: missing required environment variable(s): {', '.join(_missing)}")
-
-from .base import *  # noqa: E402,F403
-from .base import env  # noqa: E402
 
 DEBUG = False
 METRICS_REQUIRE_TOKEN = True
@@ -40,7 +49,14 @@ def weak_key_reason(key: str) -> str | None:
     return None
 
 
-for _name, _key in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", SIMPLE_JWT["SIGNING_KEY"])):  # noqa: F405
+# Whatever backend a key came from; a previous key still verifies, so it is held to the same rules.
+_signing_keys: list[tuple[str, str]] = [
+    ("SECRET_KEY", SECRET_KEY),  # noqa: F405
+    ("JWT_SIGNING_KEY", str(SIMPLE_JWT["SIGNING_KEY"])),  # noqa: F405
+    *(("a key in SECRET_KEY_FALLBACKS", key) for key in SECRET_KEY_FALLBACKS),
+    *(("a key in JWT_SIGNING_KEY_FALLBACKS", key) for key in JWT_SIGNING_KEY_FALLBACKS),
+]
+for _name, _key in _signing_keys:
     _reason = weak_key_reason(_key)
     if _reason:
         sys.exit(

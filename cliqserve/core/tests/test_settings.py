@@ -131,3 +131,79 @@ def test_postgresql_statements_are_prepared_unless_turned_off(setting, expected)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_production_takes_its_secrets_from_files_when_told_to(tmp_path):
+    """Docker/Kubernetes secrets: SECRET_KEY and DATABASE_URL only in files, not the environment."""
+    for name in ("SECRET_KEY", "DATABASE_URL"):
+        (tmp_path / name).write_text(SAMPLE_PROD_ENV[name] + "\n")
+    env = {k: v for k, v in SAMPLE_PROD_ENV.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.SECRET_KEY == s.SIMPLE_JWT['SIGNING_KEY'], s.DATABASES['default']['NAME'])"
+    )
+
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        probe,
+        env={**env, "SECRETS_BACKEND": "file", "SECRETS_DIR": str(tmp_path)},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True cliqserve"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("SECRET_KEY", "SECRET_KEY is shorter than 50 characters"),
+        ("SECRET_KEY_FALLBACKS", "a key in SECRET_KEY_FALLBACKS is a placeholder"),
+    ],
+)
+def test_production_refuses_a_guessable_key_whatever_backend_it_came_from(tmp_path, name, reason):
+    value = (
+        "short-but-random-Q8f3"
+        if name == "SECRET_KEY"
+        else "change-me-to-50-or-more-random-characters-in-production-please"
+    )
+    (tmp_path / name).write_text(value)
+
+    result = run_manage(
+        "check", env={**SAMPLE_PROD_ENV, "SECRETS_BACKEND": "file", "SECRETS_DIR": str(tmp_path)}
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith(f"cliqserve: {reason}")
+    assert value not in result.stderr
+
+
+def test_production_stops_with_one_line_when_aws_secrets_manager_is_unreachable():
+    env = {
+        **SAMPLE_PROD_ENV,
+        "SECRETS_BACKEND": "aws",
+        "SECRETS_ENV": "prod",
+        "SECRETS_AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:9",  # discard port: nothing listens
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "cliqserve: cannot reach AWS secret cliqserve/prod/SECRET_KEY (EndpointConnectionError): check the"
+        " region, the credentials (instance or pod role) and that they allow"
+        " secretsmanager:GetSecretValue on it"
+    ]
+
+
+def test_production_refuses_an_unknown_secrets_backend():
+    result = run_manage("check", env={**SAMPLE_PROD_ENV, "SECRETS_BACKEND": "vault"})
+
+    assert result.stderr.strip().splitlines() == [
+        "cliqserve: SECRETS_BACKEND must be one of env, file, aws, not 'vault'"
+    ]
