@@ -19,9 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
-from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from cliqserve.core import audit
@@ -32,6 +30,7 @@ from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Device
 
 from .models import User
+from .tokens import RefreshToken, signing_backend
 
 BAD_CREDENTIALS = "Email or password is incorrect."
 BAD_REFRESH = "The refresh token is invalid, expired or already used."
@@ -218,7 +217,7 @@ def _handle_reuse(*, jti: str, user_id: Any) -> None:
 
 def _report_reuse(raw_refresh: str) -> None:
     try:
-        payload = token_backend.decode(raw_refresh, verify=True)  # type: ignore[arg-type]
+        payload = signing_backend().decode(raw_refresh, verify=True)  # type: ignore[arg-type]
     except (TokenError, TokenBackendError):
         return  # forged, malformed or expired: nothing was reused
     _handle_reuse(jti=payload.get("jti", ""), user_id=payload.get("user_id"))

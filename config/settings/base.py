@@ -37,6 +37,8 @@ try:
     )
 except SecretsError as exc:
     sys.exit(f"cliqserve: {exc}")
+# Where `manage.py rotate_signing_key --write` stores a new key: the aws backend; None otherwise.
+SECRETS_STORE = _secrets.store()
 
 
 def secret(name: str, *, default: str = "") -> str:
@@ -424,6 +426,9 @@ SIMPLE_JWT = {
     # Unset or empty (as .env.example ships it): SECRET_KEY. An empty key made every login a 500.
     "SIGNING_KEY": secret("JWT_SIGNING_KEY") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens name their key (kid) and are verified against it or a previous key: rotation
+    # signs nobody out (cliqserve/accounts/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("cliqserve.accounts.tokens.AccessToken",),
 }
 # Previous JWT keys, still accepted: retire one once JWT_REFRESH_DAYS have passed since it
 # stopped signing. With no JWT_SIGNING_KEY, JWTs are signed with SECRET_KEY and so verified
