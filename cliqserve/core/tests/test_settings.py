@@ -207,3 +207,21 @@ def test_production_refuses_an_unknown_secrets_backend():
     assert result.stderr.strip().splitlines() == [
         "cliqserve: SECRETS_BACKEND must be one of env, file, aws, not 'vault'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("report_uri", "expected"), [(None, "None"), ("https://r.example/csp", "['https://r.example/csp']")]
+)
+def test_csp_reports_go_where_csp_report_uri_says(report_uri, expected):
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.CONTENT_SECURITY_POLICY['DIRECTIVES'].get('report-uri'))"
+    )
+    env = dict(SAMPLE_PROD_ENV)
+    if report_uri is not None:
+        env["CSP_REPORT_URI"] = report_uri
+
+    result = run_manage("shell", "--no-imports", "-c", probe, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
