@@ -103,6 +103,7 @@ def test_sentry_is_started_without_personal_data():
     try:
         options = sentry_sdk.get_client().options
         assert options["send_default_pii"] is False
+        assert options["include_local_variables"] is False
         assert options["environment"] == "test"
     finally:
         sentry_sdk.init(dsn=None)
