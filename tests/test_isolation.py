@@ -16,6 +16,7 @@ from cliqserve.accounts.models import User
 from cliqserve.tenants.models import Device
 from conftest import client_for
 from tests import (
+    matrix_api_keys,
     matrix_audit,
     matrix_bulk,
     matrix_catalog,
@@ -47,6 +48,7 @@ DOMAINS = (
     matrix_reports,
     matrix_exports,
     matrix_audit,
+    matrix_api_keys,
 )
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}

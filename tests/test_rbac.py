@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from conftest import client_for
 from tests import (
+    matrix_api_keys,
     matrix_audit,
     matrix_bulk,
     matrix_catalog,
@@ -44,6 +45,7 @@ DOMAINS = (
     matrix_reports,
     matrix_exports,
     matrix_audit,
+    matrix_api_keys,
 )
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}

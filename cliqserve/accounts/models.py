@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any, ClassVar
 
@@ -12,8 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from cliqserve.core.roles import BRANCH_ROLES, Role
-from cliqserve.core.tenancy import Tenancy
+from cliqserve.core.roles import BRANCH_ROLES, ApiKeyScope, Role
+from cliqserve.core.tenancy import Tenancy, TenantOwnedModel
 
 
 class UserManager(BaseUserManager["User"]):
@@ -91,3 +92,51 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_platform_owner(self) -> bool:
         return self.role == Role.PLATFORM_OWNER
+
+
+class ApiKey(TenantOwnedModel):
+    """A credential for an integration (an e-shop, an accounting sync), made by a tenant admin.
+
+    Sent as `Authorization: Api-Key <key>`; it authenticates as itself, not as a person, and
+    reaches only the routes that accept one of its `scopes` (RolePolicy: a view's `key_scopes`).
+    The key is shown once at creation; only its SHA-256 is stored (the key is 256 random bits,
+    so a fast hash is enough), found by its public `prefix`.
+    """
+
+    Scope = ApiKeyScope
+    KEY_START: ClassVar[str] = "cqk"  # a key reads cqk_<prefix>_<secret>
+    audit_actor_type: ClassVar[str] = "api_key"
+    is_api_key: ClassVar[bool] = True
+    # What a key sees of its tenant's data: a tenant admin's view (every branch) — but only on
+    # the routes its scopes open; RolePolicy never lets a key in by this role.
+    role: ClassVar[str] = Role.TENANT_ADMIN
+    branch_id: ClassVar[None] = None
+    branch: ClassVar[None] = None
+
+    name = models.CharField(max_length=100)
+    # Unique over every tenant: a request names no tenant, the prefix finds the key.
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["tenant", "created_at"], name="apikey_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

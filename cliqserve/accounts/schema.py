@@ -1,8 +1,26 @@
-"""Teaches drf-spectacular that our JWT authentication is SimpleJWT's bearer scheme."""
+"""Teaches drf-spectacular our two authentication schemes: SimpleJWT's bearer tokens, and API
+keys (`Authorization: Api-Key <key>`)."""
+
+from typing import Any
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class JWTScheme(SimpleJWTScheme):
     target_class = "cliqserve.accounts.authentication.JWTAuthentication"
     name = "jwtAuth"
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "cliqserve.accounts.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: an integration's key (/api/v1/api-keys/). It reaches only "
+            "the operations its scopes open; any other answers 403.",
+        }

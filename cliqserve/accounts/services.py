@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +13,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cliqserve.core import audit
 from cliqserve.core.errors import InvalidInput, NotPermitted, RateLimited
@@ -19,7 +24,7 @@ from cliqserve.core.services import refuse_unknown_fields, unique_field, validat
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
-from .models import User
+from .models import ApiKey, User
 
 # Sent inside user_update's transaction as a user moves to another branch (or to a role
 # without one), with `user` (its new branch already set) and `branch_id` (that new branch, or
@@ -230,3 +235,58 @@ def _log_changes(*, actor: User, user: User, before: dict[str, Any]) -> None:
             target_id=user.pk,
             is_active=user.is_active,
         )
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key and the only copy of its secret, to show the tenant admin once."""
+
+    api_key: ApiKey
+    key: str
+
+
+@transaction.atomic
+def api_key_create(
+    *, tenant: Tenant, actor: User, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> IssuedKey:
+    """A key for `scopes` (ApiKey.Scope values, checked by the caller's serializer)."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput(_("Pick a moment in the future."), pointer="/expires_at")
+    prefix = secrets.token_hex(6)
+    key = f"{ApiKey.KEY_START}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        tenant=tenant,
+        name=name,
+        prefix=prefix,
+        key_hash=ApiKey.hash(key),
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    audit.record(
+        action="api_key_created",
+        tenant_id=tenant.pk,
+        actor=actor,
+        target=api_key,
+        changes={"scopes": [None, api_key.scopes], "expires_at": [None, expires_at]},
+    )
+    return IssuedKey(api_key=api_key, key=key)
+
+
+@transaction.atomic
+def api_key_revoke(*, tenant: Tenant, actor: User, api_key: ApiKey) -> ApiKey:
+    """The key stops working at once; revoking it again changes nothing."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit.record(
+            action="api_key_revoked",
+            tenant_id=tenant.pk,
+            actor=actor,
+            target=api_key,
+            changes={"revoked_at": [None, api_key.revoked_at]},
+        )
+    return api_key

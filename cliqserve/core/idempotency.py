@@ -71,10 +71,17 @@ def idempotent(
     actor = cast("User", request.user)
     if actor.tenant_id is None:
         raise NotPermitted()
+    scope = scope or _scope_of(request)
+    actor_id: Any = actor.pk
+    if getattr(actor, "is_api_key", False):
+        # An integration's key (accounts.ApiKey) keeps its idempotency keys under the person who
+        # made it, in a scope of its own: two keys never share one, and the table needs no
+        # second kind of caller.
+        actor_id, scope = getattr(actor, "created_by_id", None), f"{scope} api-key:{actor.pk}"
     record = IdempotencyKey(
         tenant_id=actor.tenant_id,
-        actor=actor,
-        scope=scope or _scope_of(request),
+        actor_id=actor_id,
+        scope=scope,
         key=key,
         request_hash=_hash_of(request.data),
     )
@@ -161,7 +168,7 @@ def _claim(record: IdempotencyKey) -> IdempotencyKey | None:
     if inserted:
         return None
     stored = IdempotencyKey.objects.filter(
-        tenant_id=record.tenant_id, actor=record.actor, scope=record.scope, key=record.key
+        tenant_id=record.tenant_id, actor_id=record.actor_id, scope=record.scope, key=record.key
     ).first()
     if stored is None:  # purged between the two statements: rare, and a retry will do
         raise IdempotencyKeyInUse()

@@ -19,6 +19,18 @@ class Role(models.TextChoices):
     CASHIER = "cashier", "Cashier"
 
 
+class ApiKeyScope(models.TextChoices):
+    """What an API key (accounts.ApiKey) may reach: a view opens its actions to scopes by its
+    `key_scopes` (core.api.permissions.RolePolicy)."""
+
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
+    STOCK_READ = "stock:read"
+    STOCK_WRITE = "stock:write"
+    SALES_READ = "sales:read"
+    REPORTS_READ = "reports:read"
+
+
 # Roles that live inside a branch: the user row must name one.
 BRANCH_ROLES = frozenset({Role.BRANCH_MANAGER, Role.CASHIER})
 

@@ -66,6 +66,10 @@ class StockMovement(TenantOwnedModel):
     reference = models.CharField(max_length=200, blank=True, default="")
     reason = models.CharField(max_length=200, blank=True, default="")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    # Who wrote it when no person did: an integration's key (stock:write); both NULL for the system.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         indexes: ClassVar = [

@@ -443,9 +443,10 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "cliqserve.accounts.authentication.JWTAuthentication",
+        "cliqserve.accounts.authentication.ApiKeyAuthentication",
     ],
     # Deny by default: every view that is open to anonymous callers says so itself.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["cliqserve.core.api.permissions.PersonOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["cliqserve.core.api.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cliqserve.core.api.negotiation.JSONFallbackNegotiation",
@@ -455,10 +456,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "cliqserve.accounts.api.throttles.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_RATE_USER", default="1200/minute"),
+        "api_key": env.str("THROTTLE_RATE_API_KEY", default="600/minute"),
         # Login attempts per client address, and per account (email) from any address.
         "login": env.str("THROTTLE_RATE_LOGIN", default="20/minute"),
         "login_account": env.str("THROTTLE_RATE_LOGIN_ACCOUNT", default="10/minute"),

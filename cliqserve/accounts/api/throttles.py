@@ -27,3 +27,15 @@ class LoginAccountThrottle(SimpleRateThrottle):
             return None
         ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """Requests per API key (THROTTLE_RATE_API_KEY), whatever address they come from; people
+    are throttled by DRF's user and anonymous rates."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not getattr(request.user, "is_api_key", False):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

@@ -1,10 +1,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .api_keys import ApiKeyViewSet
 from .views import LoginView, LogoutView, MeView, RefreshView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("auth/login/", LoginView.as_view(), name="auth-login"),

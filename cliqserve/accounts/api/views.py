@@ -6,11 +6,12 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cliqserve.core.api.permissions import PersonOnly
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ServiceModelViewSet
 from cliqserve.core.roles import Role
@@ -135,7 +136,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [PersonOnly]
 
     @extend_schema(responses={200: UserSummarySerializer}, summary="The signed-in user.")
     def get(self, request: Request) -> Response:

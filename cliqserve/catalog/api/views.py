@@ -7,9 +7,10 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
+from cliqserve.core.api.permissions import reads_and_writes
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ServiceModelViewSet
-from cliqserve.core.roles import TENANT_ROLES, Role
+from cliqserve.core.roles import TENANT_ROLES, ApiKeyScope, Role
 
 from .. import custom_fields, selectors, services
 from ..models import Category, CustomFieldDefinition, Product, TaxRate
@@ -23,6 +24,8 @@ from .serializers import (
 )
 
 ADMINS = {Role.TENANT_ADMIN}
+# An integration's key: `catalog:read` reads what tills read, `catalog:write` writes as admins do.
+CATALOG_KEY_SCOPES = reads_and_writes(read=ApiKeyScope.CATALOG_READ, write=ApiKeyScope.CATALOG_WRITE)
 # Tills need the whole catalog to sell: every role of the tenant reads it; admins write it.
 CATALOG_POLICY: dict[str, Collection[str]] = {
     "list": TENANT_ROLES,
@@ -92,6 +95,7 @@ class CategoryViewSet(ServiceModelViewSet):
     serializer_class = CategorySerializer
     filterset_class = CategoryFilter
     policy: ClassVar = CATALOG_POLICY
+    key_scopes: ClassVar = CATALOG_KEY_SCOPES
 
     def select(self) -> QuerySet[Category]:
         return selectors.category_list(tenant=self.tenant)
@@ -123,6 +127,7 @@ class TaxRateViewSet(ServiceModelViewSet):
     serializer_class = TaxRateSerializer
     filterset_class = TaxRateFilter
     policy: ClassVar = CATALOG_POLICY
+    key_scopes: ClassVar = CATALOG_KEY_SCOPES
 
     def select(self) -> QuerySet[TaxRate]:
         return selectors.tax_rate_list(tenant=self.tenant)
@@ -151,6 +156,7 @@ class ProductViewSet(ServiceModelViewSet):
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
     policy: ClassVar = CATALOG_POLICY
+    key_scopes: ClassVar = CATALOG_KEY_SCOPES
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -179,6 +185,7 @@ class CustomFieldViewSet(ServiceModelViewSet):
     serializer_class = CustomFieldDefinitionSerializer
     filterset_class = CustomFieldFilter
     policy: ClassVar = CATALOG_POLICY
+    key_scopes: ClassVar = CATALOG_KEY_SCOPES
 
     def select(self) -> QuerySet[CustomFieldDefinition]:
         return selectors.custom_field_list(tenant=self.tenant)

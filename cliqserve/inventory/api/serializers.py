@@ -82,9 +82,14 @@ class StockMovementSerializer(serializers.ModelSerializer[StockMovement]):
             "reference",
             "reason",
             "actor",
+            "api_key",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs: ClassVar = {
+            "actor": {"help_text": "The person who moved the stock; null for a key or the system."},
+            "api_key": {"help_text": "The integration's API key that moved the stock, if one did."},
+        }
 
 
 # --- Receipts and adjustments -------------------------------------------------------------------

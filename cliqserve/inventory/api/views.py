@@ -12,12 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cliqserve.core.api.permissions import reads
 from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet, ServiceModelViewSet
 from cliqserve.core.idempotency import idempotent
-from cliqserve.core.roles import TENANT_ROLES, Role
+from cliqserve.core.roles import TENANT_ROLES, ApiKeyScope, Role
 
 from .. import selectors, services
 from ..models import StockLevel, StockMovement, StockTransfer
@@ -87,6 +88,7 @@ class StockLevelViewSet(ReadOnlyPolicyViewSet):
         "update": MANAGERS,
         "partial_update": MANAGERS,
     }
+    key_scopes: ClassVar = reads(ApiKeyScope.STOCK_READ)
 
     def select(self) -> QuerySet[StockLevel]:
         return selectors.stock_level_list(tenant=self.tenant, actor=self.actor)
@@ -122,6 +124,7 @@ class StockMovementViewSet(ReadOnlyPolicyViewSet):
     serializer_class = StockMovementSerializer
     filterset_class = StockMovementFilter
     policy: ClassVar = {"list": TENANT_ROLES, "retrieve": TENANT_ROLES}
+    key_scopes: ClassVar = reads(ApiKeyScope.STOCK_READ)
 
     def select(self) -> QuerySet[StockMovement]:
         return selectors.stock_movement_list(tenant=self.tenant, actor=self.actor)
@@ -137,6 +140,7 @@ class StockReceiptViewSet(PolicyViewSet):
     filter_backends = ()
     pagination_class = None
     policy: ClassVar = {"create": MANAGERS}
+    key_scopes: ClassVar = {"create": ApiKeyScope.STOCK_WRITE}
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
@@ -171,6 +175,7 @@ class StockAdjustmentViewSet(PolicyViewSet):
     filter_backends = ()
     pagination_class = None
     policy: ClassVar = {"create": MANAGERS}
+    key_scopes: ClassVar = {"create": ApiKeyScope.STOCK_WRITE}
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],

@@ -98,7 +98,11 @@ def apply_changes(
             shortages.append(_shortage(change, available=Decimal(0), requested=-change.delta))
             continue
         movement, shortage = _move(level, change, allow_negative=allow_negative)
-        movement.tenant, movement.actor, movement.reference = tenant, actor, reference
+        movement.tenant, movement.reference = tenant, reference
+        if actor is not None and getattr(actor, "is_api_key", False):  # an integration's ApiKey
+            movement.api_key_id = actor.pk
+        else:
+            movement.actor = actor
         level.updated_at = now
         movements.append(movement)
         if shortage is not None:

@@ -311,9 +311,11 @@ def test_movements_filter_by_branch_product_and_kind(world):
         "reference",
         "reason",
         "actor",
+        "api_key",
         "created_at",
     }
     assert row["reason"] == "broken"
+    assert row["api_key"] is None
 
 
 def test_the_ledger_is_read_only_over_http(world):

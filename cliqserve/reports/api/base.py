@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cliqserve.core.api.views import PolicyAPIView
+from cliqserve.core.roles import ApiKeyScope
 
 from ..policies import REPORT_ROLES
 from ..tabular import Table, csv_lines
@@ -38,6 +39,7 @@ class CSVRenderer(BaseRenderer):
 
 class ReportView(PolicyAPIView):
     policy: ClassVar = {"get": REPORT_ROLES}
+    key_scopes: ClassVar = {"get": ApiKeyScope.REPORTS_READ}
     renderer_classes = (JSONRenderer, CSVRenderer)
     csv_filename: ClassVar[str] = "report.csv"
 

@@ -10,11 +10,12 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cliqserve.core.api.permissions import reads
 from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.viewsets import ReadOnlyPolicyViewSet
 from cliqserve.core.idempotency import idempotent
-from cliqserve.core.roles import TENANT_ROLES
+from cliqserve.core.roles import TENANT_ROLES, ApiKeyScope
 
 from .. import selectors
 from ..models import Sale
@@ -72,6 +73,8 @@ class SaleViewSet(ReadOnlyPolicyViewSet):
     serializer_class = SaleSerializer
     filterset_class = SaleFilter
     policy: ClassVar = {"list": TENANT_ROLES, "retrieve": TENANT_ROLES, "create": TENANT_ROLES}
+    # A key reads sales; it never sells (no `create`), voids or refunds.
+    key_scopes: ClassVar = reads(ApiKeyScope.SALES_READ)
 
     def select(self) -> QuerySet[Sale]:
         return selectors.sale_list(tenant=self.tenant, actor=self.actor)
