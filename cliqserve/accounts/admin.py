@@ -22,12 +22,8 @@ from cliqserve.core.errors import DomainError
 from cliqserve.core.roles import BRANCH_ROLES, Role
 from cliqserve.tenants.admin import UnscopedForeignKeys
 
-from .api.form_login import AdminLoginForm
 from .models import User
 from .services import drop_assignments_elsewhere, user_branch_changing
-
-# The admin's sign-in goes through the API's throttles and lockout (accounts.api.form_login).
-admin.site.login_form = AdminLoginForm
 
 
 def _scope_problems(*, role: str, tenant: Any, branch: Any) -> list[tuple[str, str]]:

@@ -43,36 +43,107 @@ class TokenPair:
 
 
 # --- Lockout ----------------------------------------------------------------------------------
+# Failures are counted per account and client, and per account from every client. A client over
+# its threshold waits, before its next try at that account, a delay that doubles with each
+# lock; an account over its (larger) threshold makes every client it does not know wait. A client
+# that has signed in to the account before (its till, its browser) is held to its own failures
+# only: nobody can lock the owner out of the till or browser they use (docs/adr/0010).
 
 
-def _account_key(email: str, kind: str) -> str:
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is signing in, as far as the lockout can tell: the address the throttles see, and the
+    till (the login's `device`) or the browser (the id in its signed cookie) it says it is."""
+
+    ip: str | None
+    device_id: uuid.UUID | str | None = None
+    browser_id: str | None = None
+
+    def names(self) -> list[str]:
+        """The names a successful sign-in remembers this client by."""
+        return [
+            *([f"device:{self.device_id}"] if self.device_id else []),
+            *([f"browser:{self.browser_id}"] if self.browser_id else []),
+        ]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """One set of failure counters: an account's from one client, or from all clients."""
+
+    account: str
+    client: str | None
+    threshold: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.account}:{self.client}" if self.client else self.account
+
+
+def _account_digest(email: str) -> str:
     # Hash the email: cache keys end up in Redis dumps and monitoring, emails should not.
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return f"login-{kind}:{digest}"
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _seconds_locked(email: str) -> int:
-    locked_until = cache.get(_account_key(email, "locked"))
-    return max(0, int(locked_until - time.time())) if locked_until else 0
+def _known_name(account: str, client: LoginClient) -> str | None:
+    """The name under which this client has signed in to this account before, if any."""
+    return next((name for name in client.names() if cache.get(f"login-known:{account}:{name}")), None)
 
 
-def _record_failure(email: str) -> None:
-    failures_key = _account_key(email, "failures")
-    cache.add(failures_key, 0, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+def _own_scope(account: str, client: LoginClient) -> tuple[_Scope, bool]:
+    """The client's own counters, and whether it is known: a known client is counted under the
+    name it signed in by, from whatever address (a stolen till cannot spread its guesses), an
+    unknown one under its address."""
+    known = _known_name(account, client)
+    name = known or f"ip:{client.ip}"
+    return _Scope(account=account, client=name, threshold=settings.LOGIN_LOCKOUT_THRESHOLD), bool(known)
+
+
+def _account_scope(account: str) -> _Scope:
+    return _Scope(account=account, client=None, threshold=settings.LOGIN_ACCOUNT_LOCKOUT_THRESHOLD)
+
+
+def _seconds_delayed(scope: _Scope) -> int:
+    delayed_until = cache.get(f"login-locked:{scope.key}")
+    return max(0, int(delayed_until - time.time())) if delayed_until else 0
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the counter at `key`, which starts at 0 and lasts `timeout` seconds."""
+    cache.add(key, 0, timeout=timeout)
     try:
-        failures = cache.incr(failures_key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.set(failures_key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-        failures = 1
-    if failures >= settings.LOGIN_LOCKOUT_THRESHOLD:
-        lockout = settings.LOGIN_LOCKOUT_SECONDS
-        cache.set(_account_key(email, "locked"), time.time() + lockout, timeout=lockout)
-        cache.delete(failures_key)
-        security_event("login_locked_out", account=_account_key(email, "id"), seconds=lockout)
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
-def _clear_failures(email: str) -> None:
-    cache.delete(_account_key(email, "failures"))
+def _record_failure(scope: _Scope) -> None:
+    failures_key = f"login-failures:{scope.key}"
+    if _count(failures_key, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS) < scope.threshold:
+        return
+    cache.delete(failures_key)
+    # Each delay doubles the one before, up to LOGIN_LOCKOUT_SECONDS, while that one is
+    # remembered: until a failure window has passed after it ended.
+    strikes = int(cache.get(f"login-strikes:{scope.key}") or 0) + 1
+    delay = min(settings.LOGIN_LOCKOUT_FIRST_SECONDS * 2 ** (strikes - 1), settings.LOGIN_LOCKOUT_SECONDS)
+    cache.set(f"login-strikes:{scope.key}", strikes, timeout=delay + settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    cache.set(f"login-locked:{scope.key}", time.time() + delay, timeout=delay)
+    # Not the client's name: a browser's id is what makes it known.
+    scope_name = "client" if scope.client else "account"
+    security_event("login_locked_out", account=scope.account, scope=scope_name, seconds=delay)
+
+
+def _clear_failures(scope: _Scope) -> None:
+    cache.delete_many([f"login-failures:{scope.key}", f"login-strikes:{scope.key}"])
+
+
+def remember_client(*, email: str, client: LoginClient) -> None:
+    """A sign-in went through from this client: it is known to this account from now on, for
+    LOGIN_KNOWN_CLIENT_DAYS after its last sign-in."""
+    account = _account_digest(email)
+    timeout = settings.LOGIN_KNOWN_CLIENT_DAYS * 24 * 60 * 60
+    cache.set_many({f"login-known:{account}:{name}": True for name in client.names()}, timeout=timeout)
 
 
 # --- Tokens -------------------------------------------------------------------------------------
@@ -110,21 +181,33 @@ def _can_sign_in(user: User | None) -> bool:
     return user is not None and user.is_active and (user.tenant is None or user.tenant.is_active)
 
 
-def check_credentials(*, email: str, password: str, client_ip: str | None) -> User:
-    """The user these credentials belong to, under the account lockout: RateLimited while the
-    email is locked out, Unauthenticated (one message for every cause) otherwise. The API's
-    login and the back office's session login both sign in through here."""
-    locked_for = _seconds_locked(email)
-    if locked_for:
-        security_event("login_failed", reason="locked_out", client_ip=client_ip)
+def _seconds_to_wait(*, account: str, client: LoginClient) -> int:
+    """How long this client must wait before trying this account: its own delay, and for a
+    client the account does not know, the account's too. Never a word on whether the account
+    exists: an unknown email has the same counters and is known to no client."""
+    own, known = _own_scope(account, client)
+    held_to = [own] if known else [own, _account_scope(account)]
+    return max(_seconds_delayed(scope) for scope in held_to)
+
+
+def check_credentials(*, email: str, password: str, client: LoginClient) -> User:
+    """The user these credentials belong to, under the lockout: RateLimited while this client
+    must wait (the password unchecked), Unauthenticated (one message for every cause)
+    otherwise. The API's login, the back office's and the Django admin's sign in through here."""
+    account = _account_digest(email)
+    wait = _seconds_to_wait(account=account, client=client)
+    if wait:
+        security_event("login_failed", reason="locked_out", client_ip=client.ip)
         _audit_failure(email, reason="locked_out")
-        raise RateLimited("Too many failed sign-ins. Try again later.", retry_after=locked_for)
+        raise RateLimited("Too many failed sign-ins. Try again later.", retry_after=wait)
 
     # authenticate() hashes the password even for an unknown email, so timing reveals nothing.
     user = authenticate(request=None, email=email, password=password)
     if not isinstance(user, User) or not _can_sign_in(user):
-        _record_failure(email)
-        security_event("login_failed", reason="bad_credentials", client_ip=client_ip)
+        # Known or not, a client's failures count against it and against the account.
+        _record_failure(_own_scope(account, client)[0])
+        _record_failure(_account_scope(account))
+        security_event("login_failed", reason="bad_credentials", client_ip=client.ip)
         _audit_failure(email, reason="bad_credentials")
         raise Unauthenticated(BAD_CREDENTIALS)
     return user
@@ -144,10 +227,13 @@ def _audit_failure(email: str, *, reason: str) -> None:
     )
 
 
-def credentials_accepted(*, user: User, email: str, device: Device | None = None, via: str = "api") -> None:
-    """A sign-in went through: the failure count starts again, last_login is stamped and the
+def credentials_accepted(
+    *, user: User, email: str, client: LoginClient, device: Device | None = None, via: str = "api"
+) -> None:
+    """A sign-in went through: the client's own failure count and delays start again (not the
+    account's: those hold off the clients it does not know), last_login is stamped and the
     audit trail has it (`via`: the API, the back office or the Django admin)."""
-    _clear_failures(email)
+    _clear_failures(_own_scope(_account_digest(email), client)[0])
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     audit.record(
@@ -163,9 +249,12 @@ def credentials_accepted(*, user: User, email: str, device: Device | None = None
 def login(
     *, email: str, password: str, device_id: uuid.UUID | None, client_ip: str | None
 ) -> tuple[User, TokenPair]:
-    user = check_credentials(email=email, password=password, client_ip=client_ip)
+    # A till is known by its device id: tills keep no cookies.
+    client = LoginClient(ip=client_ip, device_id=device_id)
+    user = check_credentials(email=email, password=password, client=client)
     device = _check_device(user=user, device_id=device_id)
-    credentials_accepted(user=user, email=email, device=device)
+    credentials_accepted(user=user, email=email, client=client, device=device)
+    remember_client(email=email, client=client)
     if device is not None:
         with tenant_scope(device.tenant_id):
             Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())

@@ -2,17 +2,22 @@
 
 The same throttles as POST /api/v1/auth/login/ (per client address, and per account from any
 address), counted in the same buckets, and the same lockout (accounts.auth.check_credentials):
-a guesser gains nothing by switching between the API and a form.
+a guesser gains nothing by switching between the API and a form. A browser that has signed in
+carries a signed cookie with a random id: the lockout knows it by that id, as it knows a till
+by its device id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+from datetime import timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -54,6 +59,40 @@ def client_ip(request: HttpRequest) -> str:
     return LoginThrottle().get_ident(cast("Request", request))
 
 
+KNOWN_BROWSER_COOKIE = "cliqserve_known_browser"
+# Its own salt: no other signed value of ours can pass for this cookie.
+_KNOWN_BROWSER_SALT = "cliqserve.accounts.known-browser"
+
+
+def _known_for() -> timedelta:
+    return timedelta(days=settings.LOGIN_KNOWN_CLIENT_DAYS)
+
+
+def browser_client(request: HttpRequest) -> auth.LoginClient:
+    """The signing-in browser as the lockout sees it: its address, and its id when it carries a
+    cookie we signed (a forged, altered or expired one counts for nothing)."""
+    browser_id = request.get_signed_cookie(
+        KNOWN_BROWSER_COOKIE, default=None, salt=_KNOWN_BROWSER_SALT, max_age=_known_for()
+    )
+    return auth.LoginClient(ip=client_ip(request), browser_id=browser_id or None)
+
+
+def remember_browser(request: HttpRequest, response: HttpResponse, *, email: str) -> None:
+    """A sign-in went through in this browser: it is known to the account from now on. The
+    cookie holds a random id, not the account: one cookie serves every account signed in here."""
+    browser_id = browser_client(request).browser_id or secrets.token_urlsafe(24)
+    auth.remember_client(email=email, client=auth.LoginClient(ip=None, browser_id=browser_id))
+    response.set_signed_cookie(
+        KNOWN_BROWSER_COOKIE,
+        browser_id,
+        salt=_KNOWN_BROWSER_SALT,
+        max_age=int(_known_for().total_seconds()),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 def too_many(wait: int) -> str:
     return _("Too many sign-in attempts. Try again in %(seconds)s seconds.") % {"seconds": wait}
 
@@ -71,13 +110,14 @@ class AdminLoginForm(AdminAuthenticationForm):
         wait = throttled_for(self.request, email_field="username")
         if wait is not None:
             raise ValidationError(too_many(wait), code="throttled")
+        client = browser_client(self.request)
         try:
-            user = auth.check_credentials(email=email, password=password, client_ip=client_ip(self.request))
+            user = auth.check_credentials(email=email, password=password, client=client)
         except RateLimited as exc:
             raise ValidationError(too_many(int(exc.headers["Retry-After"])), code="throttled") from exc
         except Unauthenticated as exc:
             raise self.get_invalid_login_error() from exc
         self.confirm_login_allowed(user)  # staff only: Django's own message
-        auth.credentials_accepted(user=user, email=email, via="admin")
+        auth.credentials_accepted(user=user, email=email, client=client, via="admin")
         self.user_cache = user
         return self.cleaned_data

@@ -63,7 +63,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(api_client, world)
     assert wrong_password.json()["errors"][0]["code"] == "authentication_failed"
 
 
-def test_repeated_failures_lock_the_account_with_429_even_for_the_right_password(api_client, world, settings):
+def test_repeated_failures_hold_that_client_off_with_429_even_for_the_right_one(api_client, world, settings):
     settings.LOGIN_LOCKOUT_THRESHOLD = 3
     for _ in range(3):
         assert login(api_client, "cashier@a.test", "guess").status_code == 401

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cliqserve.accounts import auth
-from cliqserve.accounts.api.form_login import client_ip, throttled_for, too_many
+from cliqserve.accounts.api.form_login import browser_client, remember_browser, throttled_for, too_many
 from cliqserve.core.errors import RateLimited, Unauthenticated
 
 from .base import may_enter, refused
@@ -51,17 +51,20 @@ class LoginView(View):
         if not form.is_valid():
             return self._form(request, form, status=400)
         email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+        client = browser_client(request)
         try:
-            user = auth.check_credentials(email=email, password=password, client_ip=client_ip(request))
+            user = auth.check_credentials(email=email, password=password, client=client)
         except RateLimited as exc:
             return self._too_many(request, form, int(exc.headers["Retry-After"]))
         except Unauthenticated:
             return self._form(request, form, error=_("Email or password is incorrect."))
         if not may_enter(user):
             return refused(request)
-        auth.credentials_accepted(user=user, email=email, via="backoffice")
+        auth.credentials_accepted(user=user, email=email, client=client, via="backoffice")
         start_session(request, user)  # a new session key and CSRF token: no fixation
-        return HttpResponseRedirect(_next_url(request))
+        response = HttpResponseRedirect(_next_url(request))
+        remember_browser(request, response, email=email)
+        return response
 
     def _too_many(self, request: HttpRequest, form: LoginForm, wait: int) -> HttpResponse:
         response = self._form(request, form, error=too_many(wait), status=429)

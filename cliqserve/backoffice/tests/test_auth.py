@@ -1,4 +1,5 @@
-"""Signing in and out of the back office: the same users, lockout and throttles as the API."""
+"""Signing in and out of the back office: the same users, lockout and throttles as the API; a
+browser that signed in is known to the lockout by its signed cookie."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from cliqserve.accounts.api.form_login import KNOWN_BROWSER_COOKIE
 from cliqserve.accounts.api.throttles import LoginThrottle
 from cliqserve.core.models import AuditEvent
 from tests.factories import PASSWORD
@@ -120,7 +122,7 @@ def test_sign_in_and_sign_out_need_the_csrf_token(world: Any) -> None:
     assert client.get("/backoffice/shifts/").status_code == 302
 
 
-def test_failed_sign_ins_lock_the_account_out_as_the_api_does(world: Any, settings: Any) -> None:
+def test_failed_sign_ins_hold_that_address_off_as_the_api_does(world: Any, settings: Any) -> None:
     settings.LOGIN_LOCKOUT_THRESHOLD = 3
     email = world.a.tenant_admin.email
     for _ in range(3):
@@ -163,3 +165,32 @@ def test_a_signed_in_user_visiting_sign_in_goes_to_the_dashboard(world: Any) -> 
     response = signed_in(world.a.branch_manager).get(LOGIN)
     assert response.status_code == 302
     assert response["Location"] == "/backoffice/"
+
+
+def test_signing_in_remembers_the_browser_in_a_signed_cookie_that_names_no_one(world: Any) -> None:
+    client = Client()
+    assert post_login(client, world.a.tenant_admin.email).status_code == 302
+    cookie = client.cookies[KNOWN_BROWSER_COOKIE]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 180 * 24 * 60 * 60
+    assert world.a.tenant_admin.email not in cookie.value
+    assert str(world.a.tenant_admin.pk) not in cookie.value
+
+
+def test_a_distributed_attack_holds_off_new_browsers_but_not_the_owners(world: Any, settings: Any) -> None:
+    settings.LOGIN_ACCOUNT_LOCKOUT_THRESHOLD = 4
+    email = world.a.tenant_admin.email
+    owners_browser = Client(REMOTE_ADDR="10.1.1.1")
+    assert post_login(owners_browser, email).status_code == 302
+    owners_browser.post("/backoffice/logout/")
+    for n in range(4):  # one guess per address
+        assert post_login(Client(REMOTE_ADDR=f"10.66.0.{n}"), email, "wrong-password-123").status_code == 200
+
+    new_browser = post_login(Client(REMOTE_ADDR="10.2.2.2"), email)
+    assert new_browser.status_code == 429
+    assert int(new_browser["Retry-After"]) > 0
+    forged = Client(REMOTE_ADDR="10.2.2.2")
+    forged.cookies[KNOWN_BROWSER_COOKIE] = owners_browser.cookies[KNOWN_BROWSER_COOKIE].value + "x"
+    assert post_login(forged, email).status_code == 429
+    assert post_login(owners_browser, email).status_code == 302
