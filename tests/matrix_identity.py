@@ -28,6 +28,8 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: w.b.cashier,
         lambda w: {"email": "hijacked@example.com", "role": "cashier", "branch": str(w.a.branch.pk)},
     ),
+    "user-export": ObjectRoute(User, lambda w: w.b.cashier, lambda w: {}, methods=("get",)),
+    "user-erase": ObjectRoute(User, lambda w: w.b.cashier, lambda w: {}, methods=("post",)),
 }
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -90,6 +92,11 @@ def _cashier_body(w: World) -> dict[str, Any]:
 
 
 CASES: list[Case] = [
+    # a staff member's data rights: the tenant admin's (the platform owner's for tenant admins)
+    Case("user-export", "get", statuses(401, 403, 403, 200, 404), target=lambda w: w.a.cashier),
+    Case("user-export", "get", statuses(401, 403, 404, 403, 200), target=lambda w: w.a.tenant_admin),
+    # an active employee is not erased (409); refusals change nothing
+    Case("user-erase", "post", statuses(401, 403, 403, 409, 404), target=lambda w: w.a.cashier, model=User),
     # tenants: the platform owner manages them; everyone reads their own
     Case("tenant-list", "get", statuses(401, 200, 200, 200, 200)),
     Case("tenant-list", "post", statuses(401, 403, 403, 403, 201), body=_tenant_body, model=Tenant),

@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cliqserve.core import audit
-from cliqserve.core.errors import InvalidInput, NotPermitted, RateLimited
+from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted, RateLimited
 from cliqserve.core.roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
 from cliqserve.core.services import refuse_unknown_fields, unique_field, validate_model
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
+from . import selectors
 from .models import ApiKey, User
 
 # Sent inside user_update's transaction as a user moves to another branch (or to a role
@@ -290,3 +291,82 @@ def api_key_revoke(*, tenant: Tenant, actor: User, api_key: ApiKey) -> ApiKey:
             changes={"revoked_at": [None, api_key.revoked_at]},
         )
     return api_key
+
+
+# --- Staff data rights --------------------------------------------------------------------------
+
+ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real address
+PROFILE_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "tenant_id",
+    "branch_id",
+    "is_active",
+    "date_joined",
+    "last_login",
+    "erased_at",
+)
+
+
+def _require_data_controller(*, actor: User, user: User) -> None:
+    """A staff member's data rights are answered by the tenant admin (the platform owner for a
+    tenant admin), not by a branch manager, though the manager manages the cashier."""
+    if actor.role not in (Role.TENANT_ADMIN, Role.PLATFORM_OWNER) or not can_manage(actor=actor, target=user):
+        raise NotPermitted(_("Only the tenant admin answers for its staff's personal data."))
+
+
+@transaction.atomic
+def user_erase(*, actor: User, user: User) -> User:
+    """Pseudonymize a former employee: name and e-mail go, the password stops working, device
+    assignments and sessions end. The row stays (shifts, sales and the audit trail name it by
+    id, so a sale keeps an anonymous cashier reference) and nothing else needs editing: the trail
+    holds ids only. Only a deactivated user is erased; erasing again changes nothing."""
+    _require_data_controller(actor=actor, user=user)
+    if user.is_active:
+        raise Conflict(_("Deactivate the user first: only a former employee is erased."))
+    if user.erased_at is not None:
+        return user
+    user.email = f"erased-{user.pk.hex}@{ERASED_DOMAIN}"
+    user.first_name = user.last_name = ""
+    user.set_unusable_password()
+    user.erased_at = timezone.now()
+    # A new password hash: every token still out fails its password check at once.
+    user.save(update_fields=["email", "first_name", "last_name", "password", "erased_at", "updated_at"])
+    if user.tenant_id is not None:
+        with tenant_scope(user.tenant_id):
+            DeviceAssignment.objects.filter(tenant_id=user.tenant_id, user=user).delete()
+    audit.record(
+        action="user_erased",
+        tenant_id=user.tenant_id,
+        actor=actor,
+        target=user,
+        object_repr=user.role,
+        changes={name: [audit.PERSONAL, audit.PERSONAL] for name in ("email", "first_name", "last_name")},
+    )
+    return user
+
+
+def user_data_export(*, actor: User, user: User) -> dict[str, Any]:
+    """Everything cliqserve holds about a member of staff as a person (a subject access
+    request): the profile, the tills assigned to them, and their part of the audit trail — what
+    they did and what was done to their account, with the addresses and browsers it recorded.
+    The export itself is audited."""
+    _require_data_controller(actor=actor, user=user)
+    data = {
+        "exported_at": timezone.now(),
+        "profile": {name: getattr(user, name) for name in PROFILE_FIELDS},
+        "devices": selectors.devices_assigned_to(user=user),
+        "activity": selectors.audit_events_of(user=user),
+    }
+    audit.record(
+        action="data_exported",
+        tenant_id=user.tenant_id,
+        actor=actor,
+        target=user,
+        object_repr=user.role,
+        changes={"report": [None, "staff_personal_data"]},
+    )
+    return data

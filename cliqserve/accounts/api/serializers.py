@@ -77,3 +77,42 @@ class LoginResponseSerializer(TokenPairSerializer):
 
 class RefreshSerializer(StrictSerializer):
     refresh = serializers.CharField(max_length=4096)
+
+
+class _StaffProfileSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    role = serializers.CharField()
+    tenant_id = serializers.UUIDField(allow_null=True)
+    branch_id = serializers.UUIDField(allow_null=True)
+    is_active = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+    erased_at = serializers.DateTimeField(allow_null=True)
+
+
+class _AssignedDeviceSerializer(serializers.Serializer[Any]):
+    device = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _ActivitySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    changes = serializers.DictField()
+    ip = serializers.IPAddressField(allow_null=True)
+    user_agent = serializers.CharField()
+
+
+class StaffDataSerializer(serializers.Serializer[Any]):
+    """What cliqserve holds about a member of staff as a person."""
+
+    exported_at = serializers.DateTimeField()
+    profile = _StaffProfileSerializer()
+    devices = _AssignedDeviceSerializer(many=True)
+    activity = _ActivitySerializer(many=True, help_text="Their part of the audit trail, oldest first.")

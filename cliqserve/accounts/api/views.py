@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from .serializers import (
     LoginResponseSerializer,
     LoginSerializer,
     RefreshSerializer,
+    StaffDataSerializer,
     TokenPairSerializer,
     UserSerializer,
     UserSummarySerializer,
@@ -58,9 +61,12 @@ class UserViewSet(ServiceModelViewSet):
     model = User
     serializer_class = UserSerializer
     filterset_class = UserFilter
-    policy: ClassVar = dict.fromkeys(
-        ("list", "retrieve", "create", "update", "partial_update", "destroy"), USER_ADMINS
-    )
+    policy: ClassVar[dict[str, Collection[str]]] = {
+        **dict.fromkeys(
+            ("list", "retrieve", "create", "update", "partial_update", "destroy", "export", "erase"),
+            USER_ADMINS,
+        ),
+    }
 
     def select(self) -> QuerySet[User]:
         return selectors.user_list(actor=self.actor)
@@ -73,6 +79,29 @@ class UserViewSet(ServiceModelViewSet):
 
     def deactivate_object(self, instance: User) -> None:
         services.user_deactivate(actor=self.actor, user=instance)
+
+    @extend_schema(
+        request=None,
+        responses={200: StaffDataSerializer},
+        summary="A staff member's personal data (a subject access request); audited.",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        data = services.user_data_export(actor=self.actor, user=self.get_object())
+        return Response(StaffDataSerializer(data).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: UserSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="`conflict`: the user is still active."),
+        },
+        summary="Erase a former (deactivated) employee: pseudonymized everywhere; audited.",
+    )
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        user = services.user_erase(actor=self.actor, user=self.get_object())
+        return Response(self.get_serializer(self.reloaded(user)).data)
 
 
 def _client_ip(request: Request) -> str | None:
