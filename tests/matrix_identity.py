@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cliqserve.accounts.models import User
+from cliqserve.accounts.models import Approval, User
 from cliqserve.tenants.models import Branch, Device, Tenant
 from conftest import World
+from tests.factories import PASSWORD
 from tests.matrix import Case, ListRoute, ObjectRoute, statuses
 
 OBJECT_ROUTES: dict[str, ObjectRoute] = {
@@ -52,6 +53,7 @@ NO_TENANT_ROWS: dict[str, str] = {
     "auth-refresh": "a token in, the token owner's tokens out",
     "auth-logout": "a token in, nothing out",
     "auth-me": "the caller's own user only (test_me_is_the_caller_only)",
+    "auth-approvals": "an approval for the caller, in the caller's tenant, by one of its managers",
     "schema": "the public API description",
     "docs": "the public API description",
     "redoc": "the public API description",
@@ -92,6 +94,15 @@ def _cashier_body(w: World) -> dict[str, Any]:
 
 
 CASES: list[Case] = [
+    # a manager's approval at the till: the cashier asks, its branch's manager consents (a
+    # manager cannot approve itself; a tenant admin's branch manager manages no admin)
+    Case(
+        "auth-approvals",
+        "post",
+        statuses(401, 201, 403, 403, 403),
+        body=lambda w: {"email": w.a.branch_manager.email, "password": PASSWORD, "action": "discount"},
+        model=Approval,
+    ),
     # a staff member's data rights: the tenant admin's (the platform owner's for tenant admins)
     Case("user-export", "get", statuses(401, 403, 403, 200, 404), target=lambda w: w.a.cashier),
     Case("user-export", "get", statuses(401, 403, 404, 403, 200), target=lambda w: w.a.tenant_admin),

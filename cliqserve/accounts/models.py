@@ -143,3 +143,24 @@ class ApiKey(TenantOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class Approval(TenantOwnedModel):
+    """A manager's one-time consent, given at the till, to one thing the cashier may not do
+    alone (a discount above the limit, a price override). Valid APPROVAL_SECONDS, used once: the
+    request that carries it is allowed beyond the cashier's limits and the audit names both.
+    The token is shown once, to the till; only its SHA-256 is kept."""
+
+    class Action(models.TextChoices):
+        DISCOUNT = "discount"
+        PRICE_OVERRIDE = "price_override"
+
+    approver = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.approver_id}"

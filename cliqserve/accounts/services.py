@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
 from . import selectors
-from .models import ApiKey, User
+from .models import ApiKey, Approval, User
 
 # Sent inside user_update's transaction as a user moves to another branch (or to a role
 # without one), with `user` (its new branch already set) and `branch_id` (that new branch, or
@@ -370,3 +371,69 @@ def user_data_export(*, actor: User, user: User) -> dict[str, Any]:
         changes={"report": [None, "staff_personal_data"]},
     )
     return data
+
+
+# --- Manager approvals ----------------------------------------------------------------------------
+
+APPROVAL_SECONDS = 120
+APPROVERS = (Role.TENANT_ADMIN, Role.BRANCH_MANAGER)
+
+
+@dataclass(frozen=True)
+class GrantedApproval:
+    approval: Approval
+    token: str
+
+
+@transaction.atomic
+def approval_grant(*, tenant: Tenant, requester: User, approver: User, action: str) -> GrantedApproval:
+    """`approver` (whose credentials the caller checked) consents to `action` once, for the
+    next APPROVAL_SECONDS, on `requester`'s till: the tenant admin, or the manager of the
+    requester's branch, and never the requester itself."""
+    manages = approver.role == Role.TENANT_ADMIN or (
+        approver.role == Role.BRANCH_MANAGER and approver.branch_id == requester.branch_id
+    )
+    if approver.tenant_id != tenant.pk or approver.pk == requester.pk or not manages:
+        raise NotPermitted(_("Only the tenant admin or this branch's manager can approve."), pointer="/email")
+    token = secrets.token_urlsafe(32)
+    approval = Approval.objects.create(
+        tenant=tenant,
+        approver=approver,
+        requested_by=requester,
+        action=action,
+        token_hash=ApiKey.hash(token),
+        expires_at=timezone.now() + timedelta(seconds=APPROVAL_SECONDS),
+    )
+    audit.record(
+        action="approval_granted",
+        tenant_id=tenant.pk,
+        actor=approver,
+        target=approval,
+        object_repr=action,
+        changes={"action": [None, action], "requested_by": [None, requester.pk]},
+    )
+    return GrantedApproval(approval=approval, token=token)
+
+
+def approval_use(*, tenant: Tenant, requester: User, token: str, action: str, pointer: str) -> uuid.UUID:
+    """Spend an approval for `action` inside the caller's transaction (a refused request rolls
+    the spending back); its approver's id. One UPDATE decides, so two requests racing with the
+    same token cannot both win."""
+    now = timezone.now()
+    spent = Approval.objects.filter(
+        tenant=tenant,
+        token_hash=ApiKey.hash(token),
+        requested_by=requester,
+        action=action,
+        used_at__isnull=True,
+        expires_at__gt=now,
+    )
+    if spent.update(used_at=now) != 1:
+        raise NotPermitted(
+            _("This approval is unknown, used, expired or for something else."), pointer=pointer
+        )
+    return (
+        Approval.objects.filter(tenant=tenant, token_hash=ApiKey.hash(token))
+        .values_list("approver_id", flat=True)
+        .get()
+    )

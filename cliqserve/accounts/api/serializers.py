@@ -8,7 +8,7 @@ from cliqserve.core.api.serializers import StrictModelSerializer, StrictSerializ
 from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Branch, Tenant
 
-from ..models import User
+from ..models import Approval, User
 
 
 class UserSummarySerializer(serializers.ModelSerializer[User]):
@@ -116,3 +116,18 @@ class StaffDataSerializer(serializers.Serializer[Any]):
     profile = _StaffProfileSerializer()
     devices = _AssignedDeviceSerializer(many=True)
     activity = _ActivitySerializer(many=True, help_text="Their part of the audit trail, oldest first.")
+
+
+class ApprovalRequestSerializer(StrictSerializer):
+    email = serializers.EmailField(help_text="The approving manager's (or tenant admin's) e-mail.")
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    action = serializers.ChoiceField(choices=Approval.Action.choices)
+
+
+class ApprovalSerializer(serializers.Serializer[Any]):
+    approval = serializers.CharField(
+        help_text="Send it with the request it approves (a sale line's `approval`); once, within 2 minutes."
+    )
+    action = serializers.CharField()
+    approver = serializers.UUIDField()
+    expires_at = serializers.DateTimeField()

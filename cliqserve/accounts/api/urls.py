@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api_keys import ApiKeyViewSet
-from .views import LoginView, LogoutView, MeView, RefreshView, UserViewSet
+from .views import ApprovalView, LoginView, LogoutView, MeView, RefreshView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")
@@ -13,5 +13,6 @@ urlpatterns = [
     path("auth/refresh/", RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("auth/approvals/", ApprovalView.as_view(), name="auth-approvals"),
     *router.urls,
 ]

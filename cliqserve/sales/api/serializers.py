@@ -37,6 +37,12 @@ class SaleLineInputSerializer(StrictSerializer):
         min_value=Decimal(0),
         help_text="Overrides the catalog price; only a branch manager or tenant admin may change it.",
     )
+    approval = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="A manager's approval (POST /api/v1/auth/approvals/) letting a cashier give this line's "
+        "discount above the limit or price override; spent by this sale.",
+    )
 
 
 class PaymentInputSerializer(StrictSerializer):

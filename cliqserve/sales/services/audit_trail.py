@@ -3,8 +3,10 @@ refunds. Each is written in the transaction of the sale, void or refund it recor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cliqserve.core import audit
 from cliqserve.core.money import quantize_money
@@ -16,34 +18,38 @@ if TYPE_CHECKING:
     from cliqserve.tenants.models import Tenant
 
 
-def record_line_exceptions(*, tenant: Tenant, actor: User, sale: Sale, lines: Sequence[SaleLine]) -> None:
+def record_line_exceptions(
+    *, tenant: Tenant, actor: User, sale: Sale, lines: Sequence[SaleLine], approvers: Mapping[int, uuid.UUID]
+) -> None:
     """A price override (changes: [catalog price, price sold]) and a discount above the
-    cashier limit (changes: [the limit, the discount given]), one event each per sale. Nothing
-    is written for a sale within the limits, so the checkout pays only for what is audited."""
+    cashier limit (changes: [the limit, the discount given]): one event per kind and approving
+    manager (none when the seller needed no approval). Nothing is written for a sale within the
+    limits, so the checkout pays only for what is audited."""
     limit = tenant.cashier_max_discount_percent
-    overrides = {
-        f"lines/{line.position}/unit_price": [
-            quantize_money(line.product.price, tenant.currency),
-            line.unit_price,
-        ]
-        for line in lines
-        if line.price_overridden
-    }
-    discounts = {
-        f"lines/{line.position}/discount_percent": [limit, line.discount_percent]
-        for line in lines
-        if line.discount_percent > limit
-    }
-    for action, changes in (("price_override", overrides), ("discount_over_limit", discounts)):
-        if changes:
-            audit.record(
-                action=action,
-                tenant_id=tenant.pk,
-                actor=actor,
-                target=sale,
-                object_repr=sale.receipt_number,
-                changes=changes,
-            )
+    found: dict[tuple[str, uuid.UUID | None], dict[str, list[Any]]] = defaultdict(dict)
+    for line in lines:
+        approver = approvers.get(line.position)
+        if line.price_overridden:
+            catalog_price = quantize_money(line.product.price, tenant.currency)
+            found["price_override", approver][f"lines/{line.position}/unit_price"] = [
+                catalog_price,
+                line.unit_price,
+            ]
+        if line.discount_percent > limit:
+            found["discount_over_limit", approver][f"lines/{line.position}/discount_percent"] = [
+                limit,
+                line.discount_percent,
+            ]
+    for (action, approver), changes in found.items():
+        audit.record(
+            action=action,
+            tenant_id=tenant.pk,
+            actor=actor,
+            target=sale,
+            object_repr=sale.receipt_number,
+            changes=changes,
+            approver_id=approver,
+        )
 
 
 def record_void(*, tenant: Tenant, actor: User, sale: Sale) -> None:

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cliqserve.accounts.services import approval_use
 from cliqserve.catalog.pricing import HUNDRED, price_line
 from cliqserve.core.errors import InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_money, quantize_quantity
@@ -39,6 +40,8 @@ from ..errors import PaymentInsufficient, ShiftNotOpen
 from ..models import Payment, PaymentMethod, Sale, SaleLine, Shift
 from . import audit_trail
 from .journal import record_day_change
+
+Refusal = tuple[str, str, str]  # review reason, pointer, detail
 
 if TYPE_CHECKING:
     from cliqserve.accounts.models import User
@@ -55,6 +58,7 @@ class LineInput:
     quantity: Decimal
     discount_percent: Decimal | None = None
     unit_price: Decimal | None = None  # an override of the catalog price
+    approval: str | None = None  # a manager's one-time approval (accounts.Approval) for this line
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Cart:
 
     lines: list[SaleLine]
     review_reasons: list[str] = field(default_factory=list)
+    approvers: dict[int, uuid.UUID] = field(default_factory=dict)  # line position -> approving manager
 
     def sum_of(self, name: str) -> Decimal:
         return sum((getattr(line, name) for line in self.lines), Decimal(0))
@@ -164,7 +169,7 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
             actor=actor,
             line=line,
             product=product,
-            pointer=pointer,
+            position=position,
             cart=cart,
             enforce=enforce_limits,
         )
@@ -175,10 +180,11 @@ def price_cart(*, tenant: Tenant, actor: User, lines: Sequence[LineInput], enfor
 
 
 def _check_line_limits(
-    *, tenant: Tenant, actor: User, line: LineInput, product: Any, pointer: str, cart: Cart, enforce: bool
+    *, tenant: Tenant, actor: User, line: LineInput, product: Any, position: int, cart: Cart, enforce: bool
 ) -> None:
-    """A line's figures within range; what the caller may not do refused (`enforce`) or
-    flagged for review (policies.line_refusals)."""
+    """A line's figures within range; what the caller may not do refused (`enforce`) unless a
+    manager approved it, or flagged for review (policies.line_refusals)."""
+    pointer = f"/lines/{position}"
     _check_line_figures(line=line, pointer=pointer)
     refusals = policies.line_refusals(
         tenant=tenant,
@@ -187,10 +193,36 @@ def _check_line_limits(
         discount=line.discount_percent or Decimal(0),
         pointer=pointer,
     )
+    if enforce and refusals and line.approval:
+        refusals = _approve(
+            tenant=tenant, actor=actor, line=line, refusals=refusals, cart=cart, position=position
+        )
     for reason, field_pointer, detail in refusals:
         if enforce:
             raise NotPermitted(detail, pointer=field_pointer)
         cart.review_reasons.append(reason)
+
+
+# The approval (accounts.Approval.Action) that lifts each of policies.line_refusals' reasons.
+APPROVAL_FOR = {"price_override": "price_override", "discount_above_limit": "discount"}
+
+
+def _approve(
+    *, tenant: Tenant, actor: User, line: LineInput, refusals: list[Refusal], cart: Cart, position: int
+) -> list[Refusal]:
+    """Spend the line's approval on its refusal; what is left refused. One approval lifts one
+    thing: a line with both a price override and a discount above the limit is refused."""
+    needed = {APPROVAL_FOR[reason] for reason, _pointer, _detail in refusals}
+    if len(needed) != 1:
+        return refusals
+    cart.approvers[position] = approval_use(
+        tenant=tenant,
+        requester=actor,
+        token=line.approval or "",
+        action=needed.pop(),
+        pointer=f"/lines/{position}/approval",
+    )
+    return []
 
 
 def _check_line_figures(*, line: LineInput, pointer: str) -> None:
@@ -380,7 +412,9 @@ def record_sale(
         "lines": SaleLine.objects.bulk_create(cart.lines),
         "payments": Payment.objects.bulk_create(settlement.payments),
     }
-    audit_trail.record_line_exceptions(tenant=tenant, actor=actor, sale=sale, lines=cart.lines)
+    audit_trail.record_line_exceptions(
+        tenant=tenant, actor=actor, sale=sale, lines=cart.lines, approvers=cart.approvers
+    )
     return sale
 
 
