@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from cliqserve.accounts.models import Approval, User
 from cliqserve.tenants.models import Branch, Device, Tenant
 from conftest import World
@@ -31,6 +33,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     ),
     "user-export": ObjectRoute(User, lambda w: w.b.cashier, lambda w: {}, methods=("get",)),
     "user-erase": ObjectRoute(User, lambda w: w.b.cashier, lambda w: {}, methods=("post",)),
+    "user-mfa-reset": ObjectRoute(User, lambda w: w.b.cashier, lambda w: {}, methods=("post",)),
 }
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -54,6 +57,9 @@ NO_TENANT_ROWS: dict[str, str] = {
     "auth-logout": "a token in, nothing out",
     "auth-me": "the caller's own user only (test_me_is_the_caller_only)",
     "auth-approvals": "an approval for the caller, in the caller's tenant, by one of its managers",
+    "auth-mfa-totp": "the caller's own authenticator only",
+    "auth-mfa-totp-confirm": "the caller's own authenticator only",
+    "auth-mfa-verify": "a signed token naming one pending sign-in in, that user's tokens out",
     "schema": "the public API description",
     "docs": "the public API description",
     "redoc": "the public API description",
@@ -94,6 +100,24 @@ def _cashier_body(w: World) -> dict[str, Any]:
 
 
 CASES: list[Case] = [
+    # two-factor authentication: every person enrols their own; an admin resets a lost one
+    Case("auth-mfa-totp", "post", statuses(401, 201, 201, 201, 201), model=TOTPDevice),
+    Case(
+        "auth-mfa-totp",
+        "delete",
+        statuses(401, 400, 400, 400, 400),
+        body=lambda w: {"password": "not-it", "code": "000000"},
+        model=TOTPDevice,
+    ),
+    Case(
+        "auth-mfa-totp-confirm",
+        "post",
+        statuses(401, 409, 409, 409, 409),
+        body=lambda w: {"code": "000000"},
+        model=TOTPDevice,
+    ),
+    Case("auth-mfa-verify", "post", statuses(400, 400, 400, 400, 400), body=lambda w: {"code": "000000"}),
+    Case("user-mfa-reset", "post", statuses(401, 403, 403, 204, 404), target=lambda w: w.a.cashier),
     # a manager's approval at the till: the cashier asks, its branch's manager consents (a
     # manager cannot approve itself; a tenant admin's branch manager manages no admin)
     Case(

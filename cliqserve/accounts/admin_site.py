@@ -14,6 +14,8 @@ from .models import User
 
 class AdminSite(admin.AdminSite):
     login_form = AdminLoginForm
+    # Django's form plus the second factor's field.
+    login_template = "admin/cliqserve/login.html"
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().login(request, extra_context)

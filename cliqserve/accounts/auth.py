@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -29,6 +30,7 @@ from cliqserve.core.security import security_event
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Device
 
+from . import mfa
 from .models import User
 from .tokens import RefreshToken, signing_backend
 
@@ -248,11 +250,51 @@ def credentials_accepted(
 
 def login(
     *, email: str, password: str, device_id: uuid.UUID | None, client_ip: str | None
-) -> tuple[User, TokenPair]:
+) -> tuple[User, TokenPair | mfa.Challenge]:
+    """Tokens for the right password, or, for a user who needs a second factor, the challenge
+    to answer at /auth/mfa/verify/ (then `finish_login`)."""
     # A till is known by its device id: tills keep no cookies.
     client = LoginClient(ip=client_ip, device_id=device_id)
     user = check_credentials(email=email, password=password, client=client)
     device = _check_device(user=user, device_id=device_id)
+    challenge = mfa.challenge_for(user, device_id=device_id)
+    if challenge is not None:
+        audit.record(
+            action="login_mfa_challenged",
+            tenant_id=user.tenant_id,
+            actor=user,
+            target=user,
+            object_repr=user.role,
+        )
+        return user, challenge
+    return user, finish_login(user=user, client=client, device=device)
+
+
+def mfa_verify(
+    *, mfa_token: str, code: str | None, recovery_code: str | None, client_ip: str | None
+) -> tuple[User, TokenPair]:
+    """The second step of a sign-in: the mfa_token from login and a TOTP or recovery code."""
+    pending = mfa.read_token(mfa_token, purpose=mfa.VERIFY)
+    user = User.objects.select_related("tenant").filter(pk=pending.user_id).first() if pending else None
+    if pending is None or user is None or not _can_sign_in(user):
+        raise Unauthenticated(_STALE_SIGN_IN)
+    if not mfa.passes_second_factor(user, code=code, recovery_code=recovery_code):
+        security_event("login_failed", reason="bad_second_factor", client_ip=client_ip)
+        _audit_failure(user.email, reason="bad_second_factor")
+        raise Unauthenticated(_("The code is not right, or was used already."))
+    device = _check_device(user=user, device_id=pending.device_id)
+    return user, finish_login(
+        user=user, client=LoginClient(ip=client_ip, device_id=pending.device_id), device=device
+    )
+
+
+_STALE_SIGN_IN = "This sign-in has expired or is not valid: sign in again."
+
+
+def finish_login(*, user: User, client: LoginClient, device: Device | None) -> TokenPair:
+    """The sign-in went through (password, and the second factor where one is needed)."""
+    email = user.email
+    client_ip = client.ip
     credentials_accepted(user=user, email=email, client=client, device=device)
     remember_client(email=email, client=client)
     if device is not None:
@@ -266,7 +308,7 @@ def login(
         device_id=device.pk if device else None,
         client_ip=client_ip,
     )
-    return user, issue_tokens(user=user, device=device)
+    return issue_tokens(user=user, device=device)
 
 
 def _revoke_all(user_id: Any) -> None:

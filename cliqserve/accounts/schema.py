@@ -24,3 +24,16 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "description": "`Api-Key <key>`: an integration's key (/api/v1/api-keys/). It reaches only "
             "the operations its scopes open; any other answers 403.",
         }
+
+
+class EnrolmentTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "cliqserve.accounts.api.mfa_views.EnrolmentTokenAuthentication"
+    name = "mfaEnrolmentAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The `mfa_token` of a login that answered `enrolment_required`: accepted by "
+            "the two enrolment operations only.",
+        }

@@ -312,7 +312,7 @@ PROFILE_FIELDS = (
 )
 
 
-def _require_data_controller(*, actor: User, user: User) -> None:
+def require_data_controller(*, actor: User, user: User) -> None:
     """A staff member's data rights are answered by the tenant admin (the platform owner for a
     tenant admin), not by a branch manager, though the manager manages the cashier."""
     if actor.role not in (Role.TENANT_ADMIN, Role.PLATFORM_OWNER) or not can_manage(actor=actor, target=user):
@@ -325,7 +325,7 @@ def user_erase(*, actor: User, user: User) -> User:
     assignments and sessions end. The row stays (shifts, sales and the audit trail name it by
     id, so a sale keeps an anonymous cashier reference) and nothing else needs editing: the trail
     holds ids only. Only a deactivated user is erased; erasing again changes nothing."""
-    _require_data_controller(actor=actor, user=user)
+    require_data_controller(actor=actor, user=user)
     if user.is_active:
         raise Conflict(_("Deactivate the user first: only a former employee is erased."))
     if user.erased_at is not None:
@@ -355,7 +355,7 @@ def user_data_export(*, actor: User, user: User) -> dict[str, Any]:
     request): the profile, the tills assigned to them, and their part of the audit trail — what
     they did and what was done to their account, with the addresses and browsers it recorded.
     The export itself is audited."""
-    _require_data_controller(actor=actor, user=user)
+    require_data_controller(actor=actor, user=user)
     data = {
         "exported_at": timezone.now(),
         "profile": {name: getattr(user, name) for name in PROFILE_FIELDS},

@@ -28,6 +28,9 @@ class Tenant(GlobalModel):
     allow_negative_stock = models.BooleanField(
         default=False, help_text="Let stock go below zero instead of refusing the decrement."
     )
+    mfa_required_for_managers = models.BooleanField(
+        default=False, help_text="Branch managers must sign in with a second factor (TOTP) too."
+    )
     cashier_max_discount_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,

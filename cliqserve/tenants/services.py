@@ -28,6 +28,7 @@ TENANT_SETTINGS = frozenset(
         "timezone",
         "default_language",
         "allow_negative_stock",
+        "mfa_required_for_managers",
         "cashier_max_discount_percent",
         "business_day_ends_at",
     }

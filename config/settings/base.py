@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     # Only for its configuration checks (`manage.py check`); the middleware does the work.
     "csp",
     "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cliqserve.core",
     "cliqserve.tenants",
     "cliqserve.accounts",
@@ -306,6 +309,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # failures from all clients, every client the account does not know waits the same way. A
 # known client (a till or browser that signed in to it within LOGIN_KNOWN_CLIENT_DAYS) is held
 # to its own failures only.
+# Roles that must sign in with a second factor (TOTP). Empty: nobody (prod.py defaults it to the
+# platform owner and tenant admins). A tenant may require it of its branch managers too.
+MFA_REQUIRED_ROLES: list[str] = env.list("MFA_REQUIRED_ROLES", default=[])
+# The name authenticator apps show for cliqserve accounts.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="cliqserve")
 LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
 LOGIN_ACCOUNT_LOCKOUT_THRESHOLD = env.int("LOGIN_ACCOUNT_LOCKOUT_THRESHOLD", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)

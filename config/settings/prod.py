@@ -22,6 +22,8 @@ if _missing:
     sys.exit(f"cliqserve: missing required environment variable(s): {', '.join(_missing)}")
 
 DEBUG = False
+# The platform owner and tenant admins hold the keys to every till: a second factor, by default.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["platform_owner", "tenant_admin"])
 METRICS_REQUIRE_TOKEN = True
 
 # --- Signing keys: refuse to start with one an attacker could guess ------------------------

@@ -14,18 +14,20 @@ import secrets
 from datetime import timedelta
 from typing import Any, cast
 
+from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from cliqserve.core.errors import RateLimited, Unauthenticated
 
-from .. import auth
+from .. import auth, mfa
 from .throttles import LoginAccountThrottle, LoginThrottle
 
 
@@ -99,9 +101,15 @@ def too_many(wait: int) -> str:
 
 class AdminLoginForm(AdminAuthenticationForm):
     """The Django admin's sign-in: Django's form (staff only, same messages) behind the
-    throttles and the lockout, instead of Django's unguarded `authenticate()`."""
+    throttles, the lockout and the second factor, instead of Django's unguarded `authenticate()`."""
 
     request: HttpRequest
+    code = forms.CharField(
+        label=gettext_lazy("Authenticator code"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
     def clean(self) -> dict[str, Any]:
         email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
@@ -118,6 +126,9 @@ class AdminLoginForm(AdminAuthenticationForm):
         except Unauthenticated as exc:
             raise self.get_invalid_login_error() from exc
         self.confirm_login_allowed(user)  # staff only: Django's own message
+        second_factor = mfa.session_refusal(user, code=self.cleaned_data.get("code"))
+        if second_factor is not None:
+            raise ValidationError(second_factor, code="second_factor")
         auth.credentials_accepted(user=user, email=email, client=client, via="admin")
         self.user_cache = user
         return self.cleaned_data

@@ -131,3 +131,46 @@ class ApprovalSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     approver = serializers.UUIDField()
     expires_at = serializers.DateTimeField()
+
+
+class MfaChallengeSerializer(serializers.Serializer[Any]):
+    mfa_required = serializers.BooleanField(help_text="Always true: no tokens yet.")
+    mfa_token = serializers.CharField(help_text="Answer it at /auth/mfa/verify/ within 5 minutes.")
+    enrolment_required = serializers.BooleanField(
+        required=False,
+        help_text="True when the role must have a second factor and has none: use mfa_token as a bearer "
+        "token on /auth/mfa/totp/ and /auth/mfa/totp/confirm/ only, then sign in again.",
+    )
+
+
+class MfaVerifySerializer(StrictSerializer):
+    mfa_token = serializers.CharField()
+    code = serializers.CharField(required=False, max_length=10, help_text="The authenticator's current code.")
+    recovery_code = serializers.CharField(
+        required=False, max_length=32, help_text="Or one unused recovery code."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("code")) == bool(attrs.get("recovery_code")):
+            raise serializers.ValidationError({"code": ["Give either `code` or `recovery_code`."]})
+        return attrs
+
+
+class TotpStartSerializer(serializers.Serializer[Any]):
+    secret = serializers.CharField(help_text="Base32, for typing into an authenticator by hand.")
+    otpauth_uri = serializers.CharField(help_text="otpauth:// URI, for a QR code.")
+
+
+class CodeSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=10)
+
+
+class RecoveryCodesSerializer(serializers.Serializer[Any]):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Ten single-use codes, shown this once: keep them safe."
+    )
+
+
+class TotpRemoveSerializer(StrictSerializer):
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    code = serializers.CharField(max_length=32, help_text="A current code or an unused recovery code.")

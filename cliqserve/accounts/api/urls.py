@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api_keys import ApiKeyViewSet
+from .mfa_views import MfaVerifyView, TotpConfirmView, TotpView
 from .views import ApprovalView, LoginView, LogoutView, MeView, RefreshView, UserViewSet
 
 router = SimpleRouter()
@@ -14,5 +15,8 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("auth/approvals/", ApprovalView.as_view(), name="auth-approvals"),
+    path("auth/mfa/totp/", TotpView.as_view(), name="auth-mfa-totp"),
+    path("auth/mfa/totp/confirm/", TotpConfirmView.as_view(), name="auth-mfa-totp-confirm"),
+    path("auth/mfa/verify/", MfaVerifyView.as_view(), name="auth-mfa-verify"),
     *router.urls,
 ]

@@ -5,7 +5,12 @@ from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -19,13 +24,14 @@ from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.api.viewsets import ServiceModelViewSet
 from cliqserve.core.roles import TENANT_ROLES, Role
 
-from .. import auth, selectors, services
+from .. import auth, mfa, selectors, services
 from ..models import User
 from .serializers import (
     ApprovalRequestSerializer,
     ApprovalSerializer,
     LoginResponseSerializer,
     LoginSerializer,
+    MfaChallengeSerializer,
     RefreshSerializer,
     StaffDataSerializer,
     TokenPairSerializer,
@@ -66,7 +72,17 @@ class UserViewSet(ServiceModelViewSet):
     filterset_class = UserFilter
     policy: ClassVar[dict[str, Collection[str]]] = {
         **dict.fromkeys(
-            ("list", "retrieve", "create", "update", "partial_update", "destroy", "export", "erase"),
+            (
+                "list",
+                "retrieve",
+                "create",
+                "update",
+                "partial_update",
+                "destroy",
+                "export",
+                "erase",
+                "mfa_reset",
+            ),
             USER_ADMINS,
         ),
     }
@@ -106,9 +122,27 @@ class UserViewSet(ServiceModelViewSet):
         user = services.user_erase(actor=self.actor, user=self.get_object())
         return Response(self.get_serializer(self.reloaded(user)).data)
 
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Remove a user's lost authenticator (the tenant admin; the platform owner for admins); "
+        "audited. The user enrols again at the next sign-in.",
+    )
+    @action(detail=True, methods=["post"], url_path="mfa/reset", url_name="mfa-reset")
+    def mfa_reset(self, request: Request, pk: str | None = None) -> Response:
+        user = self.get_object()
+        services.require_data_controller(actor=self.actor, user=user)
+        mfa.mfa_reset(actor=self.actor, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 def _client_ip(request: Request) -> str | None:
     return LoginThrottle().get_ident(request)
+
+
+def signed_in(user: User, tokens: auth.TokenPair) -> dict[str, Any]:
+    """The answer of a completed sign-in (login, or its second step)."""
+    return {"access": tokens.access, "refresh": tokens.refresh, "user": UserSummarySerializer(user).data}
 
 
 class LoginView(APIView):
@@ -118,21 +152,32 @@ class LoginView(APIView):
 
     @extend_schema(
         request=LoginSerializer,
-        responses={200: LoginResponseSerializer},
-        summary="Sign in with email and password; optionally bind the session to a device.",
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LoginAnswer",
+                serializers=[LoginResponseSerializer, MfaChallengeSerializer],
+                resource_type_field_name=None,
+            )
+        },
+        summary="Sign in with email and password; optionally bind the session to a device. A user "
+        "with two-factor authentication gets an `mfa_token` to answer at /auth/mfa/verify/.",
     )
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user, tokens = auth.login(
+        user, outcome = auth.login(
             email=data["email"],
             password=data["password"],
             device_id=data.get("device"),
             client_ip=_client_ip(request),
         )
-        body = {"access": tokens.access, "refresh": tokens.refresh, "user": UserSummarySerializer(user).data}
-        return Response(body)
+        if isinstance(outcome, mfa.Challenge):
+            challenge = {"mfa_required": True, "mfa_token": outcome.mfa_token}
+            if outcome.enrolment_required:
+                challenge["enrolment_required"] = True
+            return Response(challenge)
+        return Response(signed_in(user, outcome))
 
 
 class RefreshView(APIView):

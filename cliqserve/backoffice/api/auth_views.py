@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cliqserve.accounts import auth
+from cliqserve.accounts import auth, mfa
 from cliqserve.accounts.api.form_login import browser_client, remember_browser, throttled_for, too_many
 from cliqserve.core.errors import RateLimited, Unauthenticated
 
@@ -60,6 +60,9 @@ class LoginView(View):
             return self._form(request, form, error=_("Email or password is incorrect."))
         if not may_enter(user):
             return refused(request)
+        second_factor = mfa.session_refusal(user, code=form.cleaned_data.get("code"))
+        if second_factor is not None:
+            return self._form(request, form, error=second_factor, status=400)
         auth.credentials_accepted(user=user, email=email, client=client, via="backoffice")
         start_session(request, user)  # a new session key and CSRF token: no fixation
         response = HttpResponseRedirect(_next_url(request))

@@ -44,6 +44,7 @@ class TenantSerializer(StrictModelSerializer):
             "timezone",
             "default_language",
             "allow_negative_stock",
+            "mfa_required_for_managers",
             "cashier_max_discount_percent",
             "business_day_ends_at",
             "is_active",
