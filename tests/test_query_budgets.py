@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cliqserve.accounts.services import api_key_create
 from cliqserve.core import audit
 from cliqserve.core.models import Job
 from cliqserve.core.roles import Role
@@ -21,6 +22,7 @@ BUDGETS = {
     "user-list": ("tenant_admin", 3),
     "job-list": ("tenant_admin", 3),
     "audit-event-list": ("tenant_admin", 2),
+    "api-key-list": ("tenant_admin", 2),
 }
 
 
@@ -35,6 +37,7 @@ def _grow(world: World, count: int) -> None:
             tenant=world.a.tenant, kind="product_import", created_by=world.a.tenant_admin
         )
         audit.record(action="probe", tenant_id=world.a.tenant.pk, actor=world.a.tenant_admin, target=branch)
+        api_key_create(tenant=world.a.tenant, actor=world.a.tenant_admin, name="Feed", scopes=["stock:read"])
 
 
 def _queries_for_first_page(client, route: str) -> tuple[int, int]:

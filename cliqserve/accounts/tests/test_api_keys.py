@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -212,3 +214,20 @@ def test_a_stock_read_key_cannot_adjust_stock(world):
 
     assert response.status_code == 403
     assert not StockMovement.objects.unscoped().filter(product=item).exists()
+
+
+def test_creating_a_key_and_calling_with_it_cost_a_fixed_few_queries(world):
+    admin = client_for(world.a.tenant_admin)
+    with CaptureQueriesContext(connection) as creating:
+        key = admin.post(KEYS, {"name": "Feed", "scopes": ["catalog:read"]}, format="json").json()["key"]
+    creating_sql = [query["sql"] for query in creating.captured_queries]
+    client = keyed(key)
+    client.get(KEYS)  # the first use stamps last_used_at (a 403: keys do not manage keys)
+    with CaptureQueriesContext(connection) as calling:
+        assert client.get(KEYS).status_code == 403
+
+    # the admin (auth), the savepoint, the key, its audit event, the savepoint's release
+    assert len(creating_sql) == 5, creating_sql
+    # a call is one query to know the key (with its tenant); a refusal reads nothing more
+    assert len(calling.captured_queries) == 1
+    assert "accounts_apikey" in calling.captured_queries[0]["sql"]
