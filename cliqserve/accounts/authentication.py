@@ -17,7 +17,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from cliqserve.core.tenancy import tenant_scope
 
-from .models import ApiKey, User
+from .models import ApiKey, User, secret_digest
 from .selectors import api_key_for_prefix
 
 # How stale an API key's `last_used_at` may be.
@@ -80,7 +80,7 @@ def _verified(key: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != ApiKey.KEY_START:  # cqk_<prefix>_<secret>
         return None
     api_key = api_key_for_prefix(parts[1])
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash(key)):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, secret_digest(key)):
         return None
     if not api_key.is_active or not api_key.tenant.is_active:
         return None

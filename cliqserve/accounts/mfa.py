@@ -109,6 +109,14 @@ def passes_second_factor(user: User, *, code: str | None, recovery_code: str | N
     return False
 
 
+def passes_either(user: User, *, entered: str) -> bool:
+    """One field that takes a current code or, failing that, an unused recovery code."""
+    return bool(entered) and (
+        passes_second_factor(user, code=entered, recovery_code=None)
+        or passes_second_factor(user, code=None, recovery_code=entered)
+    )
+
+
 # --- Enrolment and removal ------------------------------------------------------------------------
 
 
@@ -158,9 +166,7 @@ def totp_remove(*, user: User, password: str, code: str) -> None:
         raise InvalidInput(_("The password is not right."), pointer="/password")
     if confirmed_totp(user) is None:
         raise Conflict(_("Two-factor authentication is not on."))
-    if not passes_second_factor(user, code=code, recovery_code=None) and not passes_second_factor(
-        user, code=None, recovery_code=code
-    ):
+    if not passes_either(user, entered=code):
         raise InvalidInput(_("This code is not right."), pointer="/code")
     if must_have_mfa(user):
         raise NotPermitted(_("Your role must keep two-factor authentication on."))
@@ -192,11 +198,7 @@ def session_refusal(user: User, *, code: str | None) -> str | None:
     """Why a browser sign-in (back office, Django admin) with the right password must still be
     refused, or None: the second factor the API's login asks for, in the same form."""
     if confirmed_totp(user) is not None:
-        entered = (code or "").strip()
-        if entered and (
-            passes_second_factor(user, code=entered, recovery_code=None)
-            or passes_second_factor(user, code=None, recovery_code=entered)
-        ):
+        if passes_either(user, entered=(code or "").strip()):
             return None
         audit.record(
             action="login_failed",

@@ -17,6 +17,12 @@ from cliqserve.core.roles import BRANCH_ROLES, ApiKeyScope, Role
 from cliqserve.core.tenancy import Tenancy, TenantOwnedModel
 
 
+def secret_digest(secret: str) -> str:
+    """What is stored of a secret handed out once (an API key, an approval): its SHA-256. The
+    secrets are 256 random bits, so a slow password hash would buy nothing and cost each use."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -135,10 +141,6 @@ class ApiKey(TenantOwnedModel):
     @property
     def is_authenticated(self) -> bool:
         return True
-
-    @staticmethod
-    def hash(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
 
     @property
     def is_active(self) -> bool:

@@ -26,7 +26,7 @@ from cliqserve.core.tenancy import tenant_scope
 from cliqserve.tenants.models import Branch, DeviceAssignment, Tenant
 
 from . import selectors
-from .models import ApiKey, Approval, User
+from .models import ApiKey, Approval, User, secret_digest
 
 # Sent inside user_update's transaction as a user moves to another branch (or to a role
 # without one), with `user` (its new branch already set) and `branch_id` (that new branch, or
@@ -263,7 +263,7 @@ def api_key_create(
         tenant=tenant,
         name=name,
         prefix=prefix,
-        key_hash=ApiKey.hash(key),
+        key_hash=secret_digest(key),
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
         created_by=actor,
@@ -401,7 +401,7 @@ def approval_grant(*, tenant: Tenant, requester: User, approver: User, action: s
         approver=approver,
         requested_by=requester,
         action=action,
-        token_hash=ApiKey.hash(token),
+        token_hash=secret_digest(token),
         expires_at=timezone.now() + timedelta(seconds=APPROVAL_SECONDS),
     )
     audit.record(
@@ -419,10 +419,10 @@ def approval_use(*, tenant: Tenant, requester: User, token: str, action: str, po
     """Spend an approval for `action` inside the caller's transaction (a refused request rolls
     the spending back); its approver's id. One UPDATE decides, so two requests racing with the
     same token cannot both win."""
-    now = timezone.now()
+    now, digest = timezone.now(), secret_digest(token)
     spent = Approval.objects.filter(
         tenant=tenant,
-        token_hash=ApiKey.hash(token),
+        token_hash=digest,
         requested_by=requester,
         action=action,
         used_at__isnull=True,
@@ -433,7 +433,5 @@ def approval_use(*, tenant: Tenant, requester: User, token: str, action: str, po
             _("This approval is unknown, used, expired or for something else."), pointer=pointer
         )
     return (
-        Approval.objects.filter(tenant=tenant, token_hash=ApiKey.hash(token))
-        .values_list("approver_id", flat=True)
-        .get()
+        Approval.objects.filter(tenant=tenant, token_hash=digest).values_list("approver_id", flat=True).get()
     )

@@ -9,6 +9,7 @@ themselves through their `token_backend` property, as SimpleJWT's own classes do
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -74,11 +75,14 @@ class KeyRingTokenBackend(TokenBackend):
 
 
 def signing_backend() -> KeyRingTokenBackend:
-    """Built from the settings on each use (a few hashes), so it always holds the current keys."""
-    return KeyRingTokenBackend(
-        signing_key=jwt_settings.api_settings.SIGNING_KEY,
-        fallback_keys=settings.JWT_SIGNING_KEY_FALLBACKS,
-    )
+    """The key ring of the current settings: read on each use, so it always holds the current
+    keys, and built once per set of keys (every authenticated request asks for it)."""
+    return _key_ring(jwt_settings.api_settings.SIGNING_KEY, tuple(settings.JWT_SIGNING_KEY_FALLBACKS))
+
+
+@functools.lru_cache(maxsize=8)
+def _key_ring(signing_key: str, fallback_keys: tuple[str, ...]) -> KeyRingTokenBackend:
+    return KeyRingTokenBackend(signing_key=signing_key, fallback_keys=fallback_keys)
 
 
 class AccessToken(tokens.AccessToken):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cliqserve.accounts.api.throttles import ApiKeyRateThrottle
-from cliqserve.accounts.models import ApiKey
+from cliqserve.accounts.models import ApiKey, secret_digest
 from cliqserve.catalog.models import Product
 from cliqserve.core.models import AuditEvent
 from cliqserve.inventory.models import StockMovement
@@ -44,7 +44,7 @@ def test_a_key_is_shown_once_and_stored_only_as_its_hash(world):
     assert issued["key"].startswith(f"cqk_{issued['prefix']}_")
     assert issued["scopes"] == ["catalog:read"]
     stored = ApiKey.objects.unscoped().get(pk=issued["id"])
-    assert stored.key_hash == ApiKey.hash(issued["key"])
+    assert stored.key_hash == secret_digest(issued["key"])
     assert issued["key"] not in str(ApiKey.objects.unscoped().filter(pk=issued["id"]).values().get())
     listed = client_for(world.a.tenant_admin).get(KEYS).json()["results"]
     assert [k["id"] for k in listed] == [issued["id"]]
