@@ -57,6 +57,7 @@ NO_TENANT_ROWS: dict[str, str] = {
     "auth-logout": "a token in, nothing out",
     "auth-me": "the caller's own user only (test_me_is_the_caller_only)",
     "auth-approvals": "an approval for the caller, in the caller's tenant, by one of its managers",
+    "auth-pin": "the caller's own approval PIN only",
     "auth-mfa-totp": "the caller's own authenticator only",
     "auth-mfa-totp-confirm": "the caller's own authenticator only",
     "auth-mfa-verify": "a signed token naming one pending sign-in in, that user's tokens out",
@@ -127,6 +128,16 @@ CASES: list[Case] = [
         body=lambda w: {"email": w.a.branch_manager.email, "password": PASSWORD, "action": "discount"},
         model=Approval,
     ),
+    # an approver's own PIN: tenant admins and branch managers (a cashier never approves; the
+    # platform owner is in no tenant)
+    Case(
+        "auth-pin",
+        "post",
+        statuses(401, 403, 204, 204, 403),
+        body=lambda w: {"password": PASSWORD, "pin": "4711"},
+        model=User,
+    ),
+    Case("auth-pin", "delete", statuses(401, 403, 204, 204, 403), model=User),
     # a staff member's data rights: the tenant admin's (the platform owner's for tenant admins)
     Case("user-export", "get", statuses(401, 403, 403, 200, 404), target=lambda w: w.a.cashier),
     Case("user-export", "get", statuses(401, 403, 404, 403, 200), target=lambda w: w.a.tenant_admin),

@@ -67,6 +67,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when a former employee's personal data was erased (services.user_erase): the row stays,
     # pseudonymous, because shifts, sales and the audit trail name it by id.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # A manager's approval PIN (POST /api/v1/auth/pin/), hashed like a password: quicker to type
+    # at a busy till than the password, and held to the same sign-in lockout.
+    approval_pin = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -149,13 +152,16 @@ class ApiKey(TenantOwnedModel):
 
 class Approval(TenantOwnedModel):
     """A manager's one-time consent, given at the till, to one thing the cashier may not do
-    alone (a discount above the limit, a price override). Valid APPROVAL_SECONDS, used once: the
+    alone (a discount above the limit, a price override, a refund, a void where the business
+    asks for one). Valid APPROVAL_SECONDS, used once: the
     request that carries it is allowed beyond the cashier's limits and the audit names both.
     The token is shown once, to the till; only its SHA-256 is kept."""
 
     class Action(models.TextChoices):
         DISCOUNT = "discount"
         PRICE_OVERRIDE = "price_override"
+        REFUND = "refund"
+        VOID = "void"
 
     approver = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

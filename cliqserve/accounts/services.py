@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -91,6 +96,34 @@ EMAIL_REFUSED = "This email address cannot be used. Use another one."
 EMAIL_REFUSAL_WINDOW_SECONDS = 3600
 
 
+class EmailRefused(InvalidInput):
+    """An e-mail address already in use somewhere on the platform (answered as EMAIL_REFUSED)."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _audits_email_refusal(service: Callable[P, R]) -> Callable[P, R]:
+    """Put a refused e-mail into the audit trail. The event is written once the service's own
+    transaction has rolled back (it would roll back with it otherwise), as the actor's attempt
+    on no user: the address is personal data and the account it belongs to is not the actor's
+    business."""
+
+    @functools.wraps(service)
+    def audited(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except EmailRefused:
+            actor = cast(User, kwargs["actor"])  # the services take it by keyword
+            audit.record(
+                action="user_email_refused", tenant_id=actor.tenant_id, actor=actor, object_type="user"
+            )
+            raise
+
+    return audited
+
+
 def _save_with_email(*, actor: User, user: User) -> None:
     """Save `user`. An email already in use anywhere is refused with EMAIL_REFUSED; an admin
     who has had USER_EMAIL_REFUSALS_PER_HOUR refusals is refused every user write for the rest
@@ -103,10 +136,10 @@ def _save_with_email(*, actor: User, user: User) -> None:
     try:
         with unique_field("email", detail=EMAIL_REFUSED):
             user.save()
-    except InvalidInput:
+    except InvalidInput as refused:
         _count(refusals)
         security_event("user_email_refused", actor_id=actor.pk, tenant_id=actor.tenant_id)
-        raise
+        raise EmailRefused(EMAIL_REFUSED, pointer="/email") from refused
 
 
 def _refusals_key(actor: User) -> str:
@@ -121,6 +154,7 @@ def _count(key: str) -> None:
         cache.set(key, 1, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
 
 
+@_audits_email_refusal
 @transaction.atomic
 def user_create(*, actor: User, email: str, password: str, role: str, **fields: Any) -> User:
     refuse_unknown_fields(fields, allowed=USER_FIELDS)
@@ -138,6 +172,7 @@ def user_create(*, actor: User, email: str, password: str, role: str, **fields: 
     return user
 
 
+@_audits_email_refusal
 @transaction.atomic
 def user_update(*, actor: User, user: User, password: str | None = None, **fields: Any) -> User:
     """Change a user the actor manages. `tenant` never changes after creation. A move to another
@@ -333,9 +368,20 @@ def user_erase(*, actor: User, user: User) -> User:
     user.email = f"erased-{user.pk.hex}@{ERASED_DOMAIN}"
     user.first_name = user.last_name = ""
     user.set_unusable_password()
+    user.approval_pin = ""
     user.erased_at = timezone.now()
     # A new password hash: every token still out fails its password check at once.
-    user.save(update_fields=["email", "first_name", "last_name", "password", "erased_at", "updated_at"])
+    user.save(
+        update_fields=[
+            "email",
+            "first_name",
+            "last_name",
+            "password",
+            "approval_pin",
+            "erased_at",
+            "updated_at",
+        ]
+    )
     if user.tenant_id is not None:
         with tenant_scope(user.tenant_id):
             DeviceAssignment.objects.filter(tenant_id=user.tenant_id, user=user).delete()
@@ -434,4 +480,53 @@ def approval_use(*, tenant: Tenant, requester: User, token: str, action: str, po
         )
     return (
         Approval.objects.filter(tenant=tenant, token_hash=digest).values_list("approver_id", flat=True).get()
+    )
+
+
+# A PIN is short, so the lockout guards it (auth.check_pin); the ones tried first are refused.
+PIN_DIGITS = re.compile(r"^[0-9]{4,8}$")
+
+
+def _guessable(pin: str) -> bool:
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    return steps in ({0}, {1}, {-1})  # 0000, 1234, 9876
+
+
+@transaction.atomic
+def approval_pin_set(*, user: User, password: str, pin: str) -> None:
+    """An approver (APPROVERS) sets or changes its approval PIN, proving it with its password
+    (the route is throttled like sign-in)."""
+    if user.role not in APPROVERS:
+        raise NotPermitted(_("Only a tenant admin or a branch manager approves, so only they have a PIN."))
+    if not user.check_password(password):
+        raise InvalidInput(_("The password is not right."), pointer="/password")
+    if not PIN_DIGITS.match(pin) or _guessable(pin):
+        raise InvalidInput(
+            _("A PIN is 4 to 8 digits, neither all the same nor a straight run like 1234."), pointer="/pin"
+        )
+    had_pin = bool(user.approval_pin)
+    user.approval_pin = make_password(pin)
+    user.save(update_fields=["approval_pin", "updated_at"])
+    audit.record(
+        action="approval_pin_changed" if had_pin else "approval_pin_set",
+        tenant_id=user.tenant_id,
+        actor=user,
+        target=user,
+        object_repr=user.role,
+    )
+
+
+@transaction.atomic
+def approval_pin_remove(*, user: User) -> None:
+    """The approver's PIN stops working; its password still approves."""
+    if not user.approval_pin:
+        return
+    user.approval_pin = ""
+    user.save(update_fields=["approval_pin", "updated_at"])
+    audit.record(
+        action="approval_pin_removed",
+        tenant_id=user.tenant_id,
+        actor=user,
+        target=user,
+        object_repr=user.role,
     )

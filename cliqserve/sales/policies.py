@@ -116,9 +116,36 @@ def on_another_cashiers_shift(*, actor: User, shift: Shift) -> bool:
 # --- Refunds and voids ------------------------------------------------------------------------------
 
 
-def require_may_refund(*, actor: User, sale: Sale) -> None:
-    if not manages_branch(actor, sale.branch_id):
-        raise NotPermitted(_("Only the tenant admin or the branch's manager may refund a sale."))
+def refund_needs_approval(*, actor: User, sale: Sale) -> bool:
+    """A cashier refunds only with a manager's approval (action `refund`); managers never ask."""
+    return not manages_branch(actor, sale.branch_id)
+
+
+def require_may_refund(*, actor: User, sale: Sale, approval: str | None) -> None:
+    """The tenant admin or the branch's manager; a cashier its own sales with an approval (spent
+    in the refund's transaction, so only its presence is known here)."""
+    if manages_branch(actor, sale.branch_id) or (_is_cashier(actor, sale.cashier_id) and approval):
+        return
+    raise NotPermitted(
+        _(
+            "Only the tenant admin or the branch's manager may refund a sale; a cashier its own "
+            "sales, with a manager's approval."
+        )
+    )
+
+
+def require_own_drawer(*, actor: User, shift: Shift | None, token_device_id: str | None) -> None:
+    """A cashier's approved refund pays out of its own open shift, on the till it is signed in on."""
+    if shift is None:
+        return
+    if shift.cashier_id != actor.pk:
+        raise NotPermitted(_("A cashier pays a refund out of its own drawer only."), pointer="/shift")
+    require_signed_in_on(actor=actor, device_id=shift.device_id, token_device_id=token_device_id)
+
+
+def void_needs_approval(*, actor: User, tenant: Tenant, sale: Sale) -> bool:
+    """Where the business asks for it, a cashier's void needs a manager's approval (`void`)."""
+    return tenant.cashier_voids_need_approval and not manages_branch(actor, sale.branch_id)
 
 
 def require_may_void(*, actor: User, sale: Sale, shift: Shift, token_device_id: str | None) -> None:

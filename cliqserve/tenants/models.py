@@ -39,6 +39,11 @@ class Tenant(GlobalModel):
         help_text="The largest line discount a cashier may give; above it a branch manager or "
         "tenant admin must sell (or override the price).",
     )
+    cashier_voids_need_approval = models.BooleanField(
+        default=False,
+        help_text="A cashier's void needs a manager's one-time approval (POST /api/v1/auth/approvals/, "
+        "action `void`); without it a cashier voids its own sales on its own open shift alone.",
+    )
     business_day_ends_at = models.TimeField(
         default=time(0),
         help_text="Local time at which a business day ends: at 04:00, a sale at 01:30 on Saturday "

@@ -30,6 +30,7 @@ TENANT_SETTINGS = frozenset(
         "allow_negative_stock",
         "mfa_required_for_managers",
         "cashier_max_discount_percent",
+        "cashier_voids_need_approval",
         "business_day_ends_at",
     }
 )

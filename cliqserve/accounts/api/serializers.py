@@ -120,17 +120,45 @@ class StaffDataSerializer(serializers.Serializer[Any]):
 
 class ApprovalRequestSerializer(StrictSerializer):
     email = serializers.EmailField(help_text="The approving manager's (or tenant admin's) e-mail.")
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    action = serializers.ChoiceField(choices=Approval.Action.choices)
+    password = serializers.CharField(
+        required=False, style={"input_type": "password"}, trim_whitespace=False, max_length=256
+    )
+    pin = serializers.CharField(
+        required=False,
+        max_length=8,
+        style={"input_type": "password"},
+        help_text="Or the manager's approval PIN (POST /api/v1/auth/pin/).",
+    )
+    action = serializers.ChoiceField(
+        choices=Approval.Action.choices,
+        help_text="`discount` and `price_override`: a sale line beyond the cashier's limit; `refund`: a "
+        "refund of the cashier's own sale; `void`: a void where the business asks for approval "
+        "(tenant `cashier_voids_need_approval`).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("password")) == bool(attrs.get("pin")):
+            raise serializers.ValidationError({"password": ["Give either `password` or `pin`."]})
+        return attrs
 
 
 class ApprovalSerializer(serializers.Serializer[Any]):
     approval = serializers.CharField(
-        help_text="Send it with the request it approves (a sale line's `approval`); once, within 2 minutes."
+        help_text="Send it once, within 2 minutes, with the request it approves: a sale line's, a "
+        "refund's or a void's `approval`."
     )
     action = serializers.CharField()
     approver = serializers.UUIDField()
     expires_at = serializers.DateTimeField()
+
+
+class ApprovalPinSerializer(StrictSerializer):
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, max_length=256)
+    pin = serializers.CharField(
+        max_length=8,
+        style={"input_type": "password"},
+        help_text="4 to 8 digits, neither all the same nor a straight run like 1234.",
+    )
 
 
 class MfaChallengeSerializer(serializers.Serializer[Any]):

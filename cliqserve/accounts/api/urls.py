@@ -2,8 +2,9 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api_keys import ApiKeyViewSet
+from .approval_views import ApprovalPinView, ApprovalView
 from .mfa_views import MfaVerifyView, TotpConfirmView, TotpView
-from .views import ApprovalView, LoginView, LogoutView, MeView, RefreshView, UserViewSet
+from .views import LoginView, LogoutView, MeView, RefreshView, UserViewSet
 
 router = SimpleRouter()
 router.register("users", UserViewSet, basename="user")
@@ -15,6 +16,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("auth/approvals/", ApprovalView.as_view(), name="auth-approvals"),
+    path("auth/pin/", ApprovalPinView.as_view(), name="auth-pin"),
     path("auth/mfa/totp/", TotpView.as_view(), name="auth-mfa-totp"),
     path("auth/mfa/totp/confirm/", TotpConfirmView.as_view(), name="auth-mfa-totp-confirm"),
     path("auth/mfa/verify/", MfaVerifyView.as_view(), name="auth-mfa-verify"),

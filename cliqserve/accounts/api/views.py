@@ -20,15 +20,12 @@ from rest_framework.views import APIView
 
 from cliqserve.core.api.permissions import PersonOnly
 from cliqserve.core.api.serializers import ErrorSerializer
-from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.api.viewsets import ServiceModelViewSet
-from cliqserve.core.roles import TENANT_ROLES, Role
+from cliqserve.core.roles import Role
 
 from .. import auth, mfa, selectors, services
 from ..models import User
 from .serializers import (
-    ApprovalRequestSerializer,
-    ApprovalSerializer,
     LoginResponseSerializer,
     LoginSerializer,
     MfaChallengeSerializer,
@@ -218,43 +215,3 @@ class MeView(APIView):
     @extend_schema(responses={200: UserSummarySerializer}, summary="The signed-in user.")
     def get(self, request: Request) -> Response:
         return Response(UserSummarySerializer(cast(User, request.user)).data)
-
-
-class ApprovalView(PolicyAPIView):
-    """A manager approves, at the till, one thing the signed-in cashier may not do alone."""
-
-    policy: ClassVar = {"post": TENANT_ROLES}
-    # The manager's password is checked here: as hard to guess as at sign-in.
-    throttle_classes = [LoginThrottle, LoginAccountThrottle]
-
-    @extend_schema(
-        request=ApprovalRequestSerializer,
-        responses={
-            201: ApprovalSerializer,
-            401: OpenApiResponse(
-                ErrorSerializer, description="`authentication_failed`: wrong manager credentials."
-            ),
-            403: OpenApiResponse(
-                ErrorSerializer,
-                description="`permission_denied`: not the tenant admin or this branch's manager.",
-            ),
-        },
-        summary="A manager's one-time approval (valid 2 minutes) for a discount or a price override.",
-    )
-    def post(self, request: Request) -> Response:
-        serializer = ApprovalRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        approver = auth.check_credentials(
-            email=data["email"], password=data["password"], client=auth.LoginClient(ip=_client_ip(request))
-        )
-        granted = services.approval_grant(
-            tenant=self.tenant, requester=self.actor, approver=approver, action=data["action"]
-        )
-        body = {
-            "approval": granted.token,
-            "action": granted.approval.action,
-            "approver": granted.approval.approver_id,
-            "expires_at": granted.approval.expires_at,
-        }
-        return Response(ApprovalSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cliqserve.accounts.models import User
 from cliqserve.accounts.services import EMAIL_REFUSED
+from cliqserve.core.models import AuditEvent
 from conftest import World, client_for
 
 USERS = "/api/v1/users/"
@@ -33,6 +34,12 @@ def test_another_tenants_email_and_an_own_one_are_refused_alike(world: World) ->
         assert error["source"]["pointer"] == "/email"
     assert elsewhere.json()["errors"] == own.json()["errors"]
     assert User.objects.count() == before
+    # Each refusal is in the trail, under the admin, naming no address and no account.
+    refusals = AuditEvent.objects.filter(action="user_email_refused")
+    assert refusals.count() == 2
+    for event in refusals:
+        assert (event.tenant_id, event.actor_id) == (world.a.tenant.pk, world.a.tenant_admin.pk)
+        assert (event.object_type, event.object_id, event.changes) == ("user", "", {})
 
 
 def test_an_email_changed_to_one_in_use_is_refused_alike(world: World) -> None:
@@ -44,6 +51,11 @@ def test_an_email_changed_to_one_in_use_is_refused_alike(world: World) -> None:
     assert response.json()["errors"][0]["detail"] == EMAIL_REFUSED
     world.a.cashier.refresh_from_db()
     assert world.a.cashier.email == "cashier@a.test"
+    # The refusal is audited; the change it refused is not.
+    actions = list(
+        AuditEvent.objects.filter(actor_id=world.a.tenant_admin.pk).values_list("action", flat=True)
+    )
+    assert actions == ["user_email_refused"]
 
 
 def test_an_admin_who_collects_refusals_is_stopped_for_the_hour(world: World, settings) -> None:

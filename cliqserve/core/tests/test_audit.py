@@ -86,7 +86,7 @@ def app_role(transactional_db: None) -> Iterator[str]:
     name = f"cliqserve_app_probe_{uuid.uuid4().hex[:8]}"
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE ROLE {name} LOGIN")
-        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON core_auditevent TO {name}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON core_auditevent TO {name}")
     yield name
     with connection.cursor() as cursor:
         cursor.execute(f"DROP OWNED BY {name}")
@@ -102,7 +102,11 @@ def test_the_applications_own_database_role_cannot_edit_the_trail_from_psql(app_
     with psycopg.connect(
         dbname=settings["NAME"], user=app_role, host=settings["HOST"], port=settings["PORT"] or 5432
     ) as session:
-        for statement in ("UPDATE core_auditevent SET action = 'forged'", "DELETE FROM core_auditevent"):
+        for statement in (
+            "UPDATE core_auditevent SET action = 'forged'",
+            "DELETE FROM core_auditevent",
+            "TRUNCATE core_auditevent",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 session.execute(statement)
             session.rollback()

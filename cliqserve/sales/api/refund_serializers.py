@@ -42,12 +42,25 @@ class RefundCreateSerializer(StrictSerializer):
     shift = serializers.UUIDField(
         required=False,
         help_text="The open shift of the sale's branch whose drawer pays out cash. Default: the open "
-        "shift of the caller's device, else of the sale's device.",
+        "shift of the caller's device, else of the sale's device. A cashier's refund pays out of "
+        "its own shift only.",
+    )
+    approval = serializers.CharField(
+        required=False,
+        max_length=128,
+        help_text="A manager's approval (POST /api/v1/auth/approvals/, action `refund`): a cashier "
+        "refunds its own sale with one.",
     )
 
 
 class VoidSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=200, help_text="Why the sale is voided.")
+    approval = serializers.CharField(
+        required=False,
+        max_length=128,
+        help_text="A manager's approval (action `void`), which a cashier needs where the tenant's "
+        "`cashier_voids_need_approval` is on.",
+    )
 
 
 # --- Output -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from cliqserve.core.api.schema import IDEMPOTENCY_KEY, KEY_IN_USE, KEY_REUSED, O
 from cliqserve.core.api.serializers import ErrorSerializer
 from cliqserve.core.api.views import PolicyViewSet
 from cliqserve.core.idempotency import idempotent, idempotent_when_keyed
-from cliqserve.core.roles import TENANT_ROLES, Role
+from cliqserve.core.roles import TENANT_ROLES
 
 from .. import selectors
 from ..models import Sale
@@ -29,9 +29,12 @@ from ..services.selling import PaymentInput
 from .refund_serializers import RefundCreateSerializer, RefundSerializer, VoidSerializer
 from .serializers import SaleSerializer
 
-REFUNDERS = frozenset({Role.TENANT_ADMIN, Role.BRANCH_MANAGER})
-
 REFUND_REFUSED: dict[int, OpenApiResponse] = {
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="`permission_denied`: a cashier without a manager's approval for this refund "
+        "(missing, used, expired or for something else), or paying out of another's drawer.",
+    ),
     400: OpenApiResponse(
         ErrorSerializer,
         description="`validation_error`: a field is invalid (named in `source.pointer`), e.g. a line "
@@ -56,7 +59,9 @@ VOID_REFUSED: dict[int, OpenApiResponse] = {
     ),
     403: OpenApiResponse(
         ErrorSerializer,
-        description="`permission_denied`: a cashier may void only its own sales on its own shift.",
+        description="`permission_denied`: a cashier may void only its own sales on its own shift, "
+        "and, where the business asks for it, with a manager's approval (missing, used, expired or "
+        "for something else).",
     ),
     409: OpenApiResponse(
         ErrorSerializer,
@@ -86,10 +91,11 @@ class SaleChildViewSet(PolicyViewSet):
 class SaleRefundViewSet(SaleChildViewSet):
     """A sale's refunds. Several partial refunds per sale, never more than was sold per line;
     cash goes back from an open shift of the sale's branch; optionally the units go back into
-    stock at the sale's captured cost. For the tenant admin and the sale's branch manager."""
+    stock at the sale's captured cost. For the tenant admin and the sale's branch manager; a
+    cashier sees the refunds of its own sales and refunds one with a manager's approval."""
 
     serializer_class = RefundSerializer
-    policy: ClassVar = {"retrieve": REFUNDERS, "list": REFUNDERS, "create": REFUNDERS}
+    policy: ClassVar = {"retrieve": TENANT_ROLES, "list": TENANT_ROLES, "create": TENANT_ROLES}
 
     @extend_schema(responses={200: RefundSerializer(many=True)})
     def list(self, request: Request, sale_id: str) -> Response:
@@ -125,6 +131,7 @@ class SaleRefundViewSet(SaleChildViewSet):
             reason=data["reason"],
             shift_id=data.get("shift"),
             token_device_id=self.request.auth.get("device") if self.request.auth else None,
+            approval=data.get("approval"),
         )
         return Response(
             RefundSerializer(refund, context=self.context_for(sale)).data, status=status.HTTP_201_CREATED
@@ -157,6 +164,7 @@ class SaleVoidViewSet(SaleChildViewSet):
             sale=sale,
             reason=serializer.validated_data["reason"],
             token_device_id=self.request.auth.get("device") if self.request.auth else None,
+            approval=serializer.validated_data.get("approval"),
         )
         voided = selectors.sale_list(tenant=self.tenant, actor=self.actor).get(pk=sale.pk)
         return Response(SaleSerializer(voided, context=self.context_for(voided)).data)

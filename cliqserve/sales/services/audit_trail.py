@@ -52,22 +52,26 @@ def record_line_exceptions(
         )
 
 
-def record_void(*, tenant: Tenant, actor: User, sale: Sale) -> None:
+def record_void(*, tenant: Tenant, actor: User, sale: Sale, approver_id: uuid.UUID | None) -> None:
     audit.record(
         action="sale_voided",
         tenant_id=tenant.pk,
         actor=actor,
+        approver_id=approver_id,
         target=sale,
         object_repr=sale.receipt_number,
         changes={"status": [Sale.Status.COMPLETED, sale.status], "void_reason": ["", sale.void_reason]},
     )
 
 
-def record_refund(*, tenant: Tenant, actor: User, sale: Sale, refund: Refund) -> None:
+def record_refund(
+    *, tenant: Tenant, actor: User, sale: Sale, refund: Refund, approver_id: uuid.UUID | None
+) -> None:
     audit.record(
         action="refund_created",
         tenant_id=tenant.pk,
         actor=actor,
+        approver_id=approver_id,
         target=refund,
         object_repr=sale.receipt_number,
         changes={"sale": [None, sale.pk], "total": [None, refund.total], "reason": ["", refund.reason]},

@@ -36,7 +36,8 @@ from django.db.models import Case, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cliqserve.core.errors import Conflict, InvalidInput
+from cliqserve.accounts.services import approval_use
+from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted
 from cliqserve.core.money import quantize_cost, quantize_money, quantize_quantity
 from cliqserve.inventory.models import StockMovement
 from cliqserve.inventory.services import ReceiptLine, stock_return
@@ -88,15 +89,24 @@ def refund_create(
     reason: str = "",
     shift_id: uuid.UUID | None = None,
     token_device_id: str | None = None,
+    approval: str | None = None,
 ) -> Refund:
     """Give back `lines` of `sale`, paid out by `payments` (default: back to the sale's own
     methods), taking cash out of an open shift of the sale's branch; with `restock` the units go
-    back into stock at the cost the sale captured. Raises NotPermitted, InvalidInput,
+    back into stock at the cost the sale captured. A cashier refunds its own sale with a
+    manager's `approval`, out of its own drawer. Raises NotPermitted, InvalidInput,
     RefundExceedsSale (every offending line), ShiftNotOpen or Conflict (a voided sale)."""
-    policies.require_may_refund(actor=actor, sale=sale)
+    policies.require_may_refund(actor=actor, sale=sale, approval=approval)
     requested = _checked_inputs(lines)
+    approved = policies.refund_needs_approval(actor=actor, sale=sale)
     with transaction.atomic():
+        # Spent first and rolled back with a refused refund, so the cashier may try again.
+        approver_id = (
+            _spend(tenant=tenant, actor=actor, approval=approval, action="refund") if approved else None
+        )
         shift = _lock_drawer(tenant=tenant, sale=sale, shift_id=shift_id, token_device_id=token_device_id)
+        if approved:
+            policies.require_own_drawer(actor=actor, shift=shift, token_device_id=token_device_id)
         sale = locks.lock_sale(tenant=tenant, sale_id=sale.pk)
         if sale.status == Sale.Status.VOIDED:
             raise Conflict(_("This sale was voided; there is nothing to refund."))
@@ -114,9 +124,17 @@ def refund_create(
             reason=reason,
         )
         _mark_refunded(sale=sale, sale_lines=sale_lines, targets=targets, refund=refund)
-        audit_trail.record_refund(tenant=tenant, actor=actor, sale=sale, refund=refund)
+        audit_trail.record_refund(
+            tenant=tenant, actor=actor, sale=sale, refund=refund, approver_id=approver_id
+        )
         transaction.on_commit(lambda: metrics.refund_recorded(refund, currency=sale.currency))
     return refund
+
+
+def _spend(*, tenant: Tenant, actor: User, approval: str | None, action: str) -> uuid.UUID:
+    if not approval:
+        raise NotPermitted(_("This needs a manager's approval."), pointer="/approval")
+    return approval_use(tenant=tenant, requester=actor, token=approval, action=action, pointer="/approval")
 
 
 def _checked_inputs(lines: Sequence[RefundLineInput]) -> list[RefundLineInput]:
@@ -343,15 +361,25 @@ def _mark_refunded(
 
 
 def sale_void(
-    *, tenant: Tenant, actor: User, sale: Sale, reason: str, token_device_id: str | None = None
+    *,
+    tenant: Tenant,
+    actor: User,
+    sale: Sale,
+    reason: str,
+    token_device_id: str | None = None,
+    approval: str | None = None,
 ) -> Sale:
     """Cancel a completed, never refunded sale while its shift is open: every tracked unit goes
     back into stock at the captured cost and the sale is marked voided (the shift's report
-    then leaves it out of its takings). Raises NotPermitted, ShiftNotOpen or Conflict."""
+    then leaves it out of its takings). Where the business asks for it, a cashier's void spends
+    a manager's `approval`. Raises NotPermitted, ShiftNotOpen or Conflict."""
     with transaction.atomic():
         # The shift first, FOR NO KEY UPDATE like a sale: a void and a close never overlap.
         shift = locks.lock_shift(tenant=tenant, shift_id=sale.shift_id)
         policies.require_may_void(actor=actor, sale=sale, shift=shift, token_device_id=token_device_id)
+        approver_id = None
+        if policies.void_needs_approval(actor=actor, tenant=tenant, sale=sale):
+            approver_id = _spend(tenant=tenant, actor=actor, approval=approval, action="void")
         if shift.status != Shift.Status.OPEN:
             raise ShiftNotOpen(_("This sale's shift is closed: refund it instead."))
         sale = locks.lock_sale(tenant=tenant, sale_id=sale.pk)
@@ -376,7 +404,7 @@ def sale_void(
         sale.status = Sale.Status.VOIDED
         sale.voided_at, sale.voided_by, sale.void_reason = timezone.now(), actor, reason
         sale.save(update_fields=["status", "voided_at", "voided_by", "void_reason", "updated_at"])
-        audit_trail.record_void(tenant=tenant, actor=actor, sale=sale)
+        audit_trail.record_void(tenant=tenant, actor=actor, sale=sale, approver_id=approver_id)
         record_day_change_for_sale(tenant=tenant, sale=sale, moment=sale.sold_at)
         transaction.on_commit(lambda: metrics.sale_voided(sale))
     return sale

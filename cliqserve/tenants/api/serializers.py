@@ -46,6 +46,7 @@ class TenantSerializer(StrictModelSerializer):
             "allow_negative_stock",
             "mfa_required_for_managers",
             "cashier_max_discount_percent",
+            "cashier_voids_need_approval",
             "business_day_ends_at",
             "is_active",
             "created_at",
