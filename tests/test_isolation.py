@@ -21,6 +21,7 @@ from tests import (
     matrix_bulk,
     matrix_catalog,
     matrix_exports,
+    matrix_flags,
     matrix_identity,
     matrix_inventory,
     matrix_offline,
@@ -49,6 +50,7 @@ DOMAINS = (
     matrix_exports,
     matrix_audit,
     matrix_api_keys,
+    matrix_flags,
 )
 OBJECT_ROUTES = {name: route for domain in DOMAINS for name, route in domain.OBJECT_ROUTES.items()}
 LIST_ROUTES = {name: route for domain in DOMAINS for name, route in domain.LIST_ROUTES.items()}

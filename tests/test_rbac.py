@@ -19,6 +19,7 @@ from tests import (
     matrix_bulk,
     matrix_catalog,
     matrix_exports,
+    matrix_flags,
     matrix_identity,
     matrix_inventory,
     matrix_offline,
@@ -46,6 +47,7 @@ DOMAINS = (
     matrix_exports,
     matrix_audit,
     matrix_api_keys,
+    matrix_flags,
 )
 CASES = [case for domain in DOMAINS for case in domain.CASES]
 COVERED_ELSEWHERE = {name for domain in DOMAINS for name in domain.COVERED_ELSEWHERE}

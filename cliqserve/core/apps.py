@@ -9,5 +9,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             checks,  # noqa: F401 - registers the system checks
+            feature_flags,  # noqa: F401 - registers the flag conditions and the cache invalidation
             idempotency,  # noqa: F401 - connects its connection_created receiver
         )

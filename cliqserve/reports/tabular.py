@@ -12,10 +12,11 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from babel.numbers import format_decimal, get_decimal_symbol
 from django.db.models import QuerySet
 
 # Rows an export reads from the database at a time.
@@ -75,10 +76,16 @@ def safe_rows(table: Table) -> Iterator[list[Any]]:
         yield [cell(value, column) for value, column in zip(row, table.columns, strict=True)]
 
 
-def csv_lines(table: Table) -> Iterator[str]:
-    """The table as CSV text, one line at a time (for a StreamingHttpResponse or a file)."""
+def csv_lines(table: Table, *, locale: str | None = None) -> Iterator[str]:
+    """The table as CSV text, one line at a time (for a StreamingHttpResponse or a file).
+
+    With a `locale` (flag `reports.exports.localized`), numbers are written that language's way
+    ("1234,50" in es and fr) and, where the comma is the decimal sign, cells are separated by
+    semicolons, as spreadsheets there expect. Dates and times stay ISO 8601 in every locale.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    delimiter = ";" if locale is not None and get_decimal_symbol(locale) == "," else ","
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
 
     def flush() -> str:
         line = buffer.getvalue()
@@ -86,16 +93,38 @@ def csv_lines(table: Table) -> Iterator[str]:
         buffer.truncate()
         return line
 
+    def number_cell(value: Any) -> Any:
+        return _plain(value) if locale is None else _localized(value, locale)
+
     writer.writerow(table.header)
     yield flush()
     for row in safe_rows(table):
-        writer.writerow([_plain(value) for value in row])
+        writer.writerow(
+            [
+                number_cell(value) if column.kind is CellKind.NUMBER else _plain(value)
+                for value, column in zip(row, table.columns, strict=True)
+            ]
+        )
         yield flush()
 
 
 def _plain(value: Any) -> Any:
     # Decimals print as they are stored ("12.50"), never in exponent form.
     return format(value, "f") if isinstance(value, Decimal) else value
+
+
+def _localized(value: Any, locale: str) -> Any:
+    """A number in `locale`'s way, with exactly the decimals it has ("12.50" -> "12,50"), no
+    grouping (a spreadsheet would read "1 234,50" as text)."""
+    if value == "" or isinstance(value, bool):
+        return value
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format_decimal(number, format="0." + "0" * places if places else "0", locale=locale)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # django-flags: its FlagState rows hold the flags' conditions. Before cliqserve.core, whose
+    # admin module replaces the FlagState admin that django-flags registers.
+    "flags",
     "cliqserve.core",
     "cliqserve.tenants",
     "cliqserve.accounts",
@@ -415,6 +418,27 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # made it stale (reports/tail.py): a new sale changes the key, so this bounds memory, not
 # freshness. 0 computes them from the sales rows for every report.
 REPORT_TAIL_CACHE_SECONDS = env.int("REPORT_TAIL_CACHE_SECONDS", default=600)
+
+# --- Feature flags (cliqserve/core/feature_flags.py, docs/FLAGS.md) ------------------------
+# Every flag is declared here, named module.feature.action; its conditions are FlagState rows the
+# platform owner edits in the admin. A flag declared with no condition is off until a row turns
+# it on. A condition declared here is on for everyone the database's required conditions allow:
+# `backoffice.dashboard.view` shipped before flags did, so it stays on unless switched off.
+FLAGS: dict[str, list[dict[str, Any]]] = {
+    "backoffice.dashboard.view": [{"condition": "boolean", "value": True}],
+    "reports.exports.localized": [],
+}
+# The database rows come through the cache (one cache read per request instead of a query).
+FLAG_SOURCES = (
+    "flags.sources.SettingsFlagsSource",
+    "cliqserve.core.feature_flags.CachedDatabaseFlagsSource",
+)
+# Seconds a cached copy of the flag conditions lives. Every change through the ORM (the admin
+# included) clears it at once; this bounds how long a change made around the ORM stays unseen.
+FLAGS_CACHE_SECONDS = env.int("FLAGS_CACHE_SECONDS", default=300)
+# Log every evaluation of a flag (name, state, conditions) at INFO: for chasing a rollout, not
+# for everyday use (a line per flag per request).
+FLAGS_STATE_LOGGING = env.bool("FLAGS_STATE_LOGGING", default=False)
 
 # --- Report exports (cliqserve/reports/exports.py) -----------------------------------------
 # A download link works EXPORT_LINK_TTL seconds after the job handed it out; the file itself is

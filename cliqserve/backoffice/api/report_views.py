@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cliqserve.core.feature_flags import flag_on
 from cliqserve.reports.selectors import SalesReport, sales_report, sales_report_table
 from cliqserve.reports.tabular import csv_lines
 
@@ -20,9 +23,19 @@ from .. import selectors
 from .base import Page
 from .forms import SalesReportForm
 
+DASHBOARD_FLAG = "backoffice.dashboard.view"
+
 
 class DashboardView(Page):
+    """Behind `backoffice.dashboard.view`, on unless the platform owner switches it off (its
+    many report queries make it the page to shed first): off, the sales report takes its place."""
+
     def get(self, request: HttpRequest) -> HttpResponse:
+        if not flag_on(DASHBOARD_FLAG, request=request):
+            # The branch picked on the dashboard carries over; nothing else of its query does.
+            branch = request.GET.get("branch", "")
+            query = f"?{urlencode({'branch': branch})}" if branch else ""
+            return redirect(reverse("backoffice:sales") + query)
         scope = self.scope()
         board = selectors.dashboard(tenant=self.tenant, scope=scope)
         low = selectors.low_stock(tenant=self.tenant, actor=self.actor, branch_ids=scope.covered_ids)

@@ -1,4 +1,5 @@
-"""Template filters of the back office: amounts shown exactly as the API answers them."""
+"""Template filters of the back office: amounts shown exactly as the API answers them; feature
+flags, evaluated as the API evaluates them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ from typing import Any
 
 from django import template
 
+from cliqserve.core import feature_flags
 from cliqserve.core.money import quantize_money
 from cliqserve.sales.models import PaymentMethod
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def flag_on(context: template.Context, name: str) -> bool:
+    """`{% flag_on "module.feature.action" as on %}`: the flag for the page's signed-in user."""
+    request = context.get("request")
+    return request is not None and feature_flags.flag_on(name, request=request)
 
 
 @register.filter

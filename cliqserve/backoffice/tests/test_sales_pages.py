@@ -108,3 +108,35 @@ def test_the_sales_pages_have_a_query_budget_whatever_the_rows(
         client, path, budget=budget, assert_max_queries=django_assert_max_num_queries
     )
     assert response.status_code == 200
+
+
+# --- Flag backoffice.dashboard.view (on unless the platform owner switches it off) --------------
+
+
+def test_with_the_dashboard_flag_on_the_dashboard_and_its_link_are_there(shop: Any) -> None:
+    client = signed_in(shop.tw.tenant_admin)
+
+    response = client.get("/backoffice/")
+
+    assert response.status_code == 200
+    assert 'data-figure="today-net_sales"' in response.content.decode()
+    assert 'href="/backoffice/"' in client.get("/backoffice/stock/").content.decode()
+
+
+def test_with_the_dashboard_flag_off_the_sales_report_takes_its_place(shop: Any) -> None:
+    from flags.models import FlagState
+
+    FlagState.objects.create(
+        name="backoffice.dashboard.view", condition="tenant", value=shop.world.b.tenant.slug, required=True
+    )
+    client = signed_in(shop.tw.branch_manager)
+
+    response = client.get("/backoffice/", {"branch": str(shop.tw.branch.pk)})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/backoffice/sales/?branch={shop.tw.branch.pk}"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert 'href="/backoffice/"' not in page.content.decode()  # no link to it in the menu
+    # Tenant B, which the required condition names, still has it.
+    assert signed_in(shop.world.b.tenant_admin).get("/backoffice/").status_code == 200

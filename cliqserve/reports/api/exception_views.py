@@ -24,7 +24,7 @@ from cliqserve.tenants.models import Branch, Tenant
 from ..exceptions import KINDS, Exceptions, ExceptionsReport, Variance, exceptions_report
 from ..policies import report_branch_ids
 from ..tabular import Table, number, text
-from .base import ReportView
+from .base import LOCALE, ReportView
 
 MAX_DAYS = 366
 # Days whose bounds exist in every time zone (a day's end is the next day at the cutoff).
@@ -179,7 +179,7 @@ class ExceptionsReportView(ReportView):
     csv_filename: ClassVar[str] = "exceptions.csv"
 
     @extend_schema(
-        parameters=[ExceptionsQuerySerializer],
+        parameters=[ExceptionsQuerySerializer, LOCALE],
         responses={
             (200, "application/json"): ExceptionsReportSerializer,
             (200, "text/csv"): OpenApiResponse(

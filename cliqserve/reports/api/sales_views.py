@@ -10,7 +10,7 @@ from rest_framework.request import Request
 
 from ..policies import report_branch_ids
 from ..selectors import SalesReport, figures_out, sales_report, sales_report_table
-from .base import ReportView
+from .base import LOCALE, ReportView
 from .serializers import SalesReportQuerySerializer, SalesReportSerializer
 
 FORMAT = OpenApiParameter(
@@ -42,7 +42,7 @@ class SalesReportView(ReportView):
 
     @extend_schema(
         operation_id="reports_sales",
-        parameters=[SalesReportQuerySerializer, FORMAT],
+        parameters=[SalesReportQuerySerializer, FORMAT, LOCALE],
         responses={(200, "application/json"): SalesReportSerializer, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> Any:

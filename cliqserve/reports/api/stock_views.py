@@ -21,7 +21,7 @@ from cliqserve.core.api.serializers import StrictSerializer
 
 from ..policies import report_branch_ids
 from ..stock import MAX_UNSOLD_DAYS, StockKey, require_branch, stock_report, stock_report_table
-from .base import ReportView
+from .base import LOCALE, ReportView
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -117,7 +117,7 @@ class StockReportView(ReportView):
     csv_filename: ClassVar[str] = "stock.csv"
 
     @extend_schema(
-        parameters=[StockReportQuerySerializer],
+        parameters=[StockReportQuerySerializer, LOCALE],
         responses={
             (200, "application/json"): OpenApiResponse(StockReportSerializer, description=ANSWER),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=ANSWER),

@@ -496,3 +496,48 @@ def test_the_stock_report_exports_as_a_job(shop: Shop, django_capture_on_commit_
         ("PLAIN", "50.000"),
         ("WINE", "50.000"),
     ]
+
+
+# --- Flag reports.exports.localized: numbers in the caller's language, on request ---------------
+
+LOCALIZED_CSV = {"from": "2026-12-01", "to": "2026-12-02", "format": "csv", "locale": "fr"}
+
+
+def test_with_the_localized_flag_off_the_locale_is_ignored(shop: Shop) -> None:
+    ring_up_two_days(shop)
+
+    response = client_for(shop.tw.tenant_admin).get("/api/v1/reports/sales/", LOCALIZED_CSV)
+
+    lines = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
+    assert (lines[-1]["net_sales"], lines[-1]["sale_count"]) == ("69.00", "4")
+
+
+def test_with_the_localized_flag_on_numbers_follow_the_locale(shop: Shop) -> None:
+    from flags.models import FlagState
+
+    ring_up_two_days(shop)
+    FlagState.objects.create(name="reports.exports.localized", condition="tenant", value=shop.tw.tenant.slug)
+    client = client_for(shop.tw.tenant_admin)
+
+    french = client.get("/api/v1/reports/sales/", LOCALIZED_CSV).getvalue().decode()
+    english = client.get("/api/v1/reports/sales/", {**LOCALIZED_CSV, "locale": "en"}).getvalue().decode()
+    plain = client.get("/api/v1/reports/sales/", {**LOCALIZED_CSV, "locale": ""}).getvalue().decode()
+
+    lines = list(csv.DictReader(io.StringIO(french), delimiter=";"))
+    assert [line["key"] for line in lines] == ["2026-12-01", "2026-12-02", "totals"]  # dates stay ISO
+    assert (lines[-1]["net_sales"], lines[-1]["sale_count"]) == ("69,00", "4")
+    assert list(csv.DictReader(io.StringIO(english)))[-1]["net_sales"] == "69.00"
+    assert plain == english
+
+
+def test_with_the_localized_flag_on_an_unknown_locale_is_a_400(shop: Shop) -> None:
+    from flags.models import FlagState
+
+    FlagState.objects.create(name="reports.exports.localized", condition="boolean", value="true")
+
+    response = client_for(shop.tw.tenant_admin).get(
+        "/api/v1/reports/sales/", {**LOCALIZED_CSV, "locale": "de"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == {"pointer": "/locale"}
