@@ -23,6 +23,8 @@ SALES_AMOUNT = Counter("cliqserve_sales_amount_total", "Sum of sale totals.", ["
 REFUNDS = Counter("cliqserve_refunds_total", "Refunds recorded.")
 REFUNDS_AMOUNT = Counter("cliqserve_refunds_amount_total", "Sum of refund totals.", ["currency"])
 VOIDS = Counter("cliqserve_voids_total", "Sales voided.")
+# Offline sales recorded with needs_review set: each waits for a manager's review.
+FLAGGED = Counter("cliqserve_sales_flagged_total", "Sales recorded flagged for review.", ["origin"])
 CHECKOUT_SECONDS = Histogram(
     "cliqserve_checkout_seconds",
     "Time to record an online sale, from the service call to commit.",
@@ -34,6 +36,8 @@ def sale_recorded(sale: Sale, *, started: datetime | None = None) -> None:
     """Count one committed sale and write its one structured log line (ids and totals only)."""
     SALES.labels(origin=sale.origin).inc()
     SALES_AMOUNT.labels(currency=sale.currency).inc(float(sale.total))
+    if sale.needs_review:
+        FLAGGED.labels(origin=sale.origin).inc()
     if started is not None:
         CHECKOUT_SECONDS.observe((timezone.now() - started).total_seconds())
     logger.info(

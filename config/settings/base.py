@@ -583,6 +583,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 METRICS_TOKEN = secret("METRICS_TOKEN")
 # Without a token, /metrics is open in dev and test and absent in production (prod.py).
 METRICS_REQUIRE_TOKEN = False
+# A Celery worker serves its task and queue metrics on this port (0: not at all); Prometheus
+# scrapes it directly, so it listens on WORKER_METRICS_ADDR, loopback unless a deployment opens it.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="127.0.0.1")
 # Celery's broker is probed by /readyz only when tasks really go through one.
 READYZ_CHECK_BROKER = not CELERY_TASK_ALWAYS_EAGER
 

@@ -102,3 +102,17 @@ def test_access_line_names_the_callers_tenant(world, json_logs):
     [line] = [r for r in json_logs.records if r["logger"] == "cliqserve.request"]
     assert line["tenant_id"] == str(world.a.tenant.pk)
     assert line["user_id"] == str(world.a.tenant_admin.pk)
+
+
+def test_each_security_event_is_counted_by_name_for_the_alert_rules():
+    from prometheus_client import REGISTRY
+
+    from cliqserve.core.security import security_event
+
+    def count() -> float:
+        return REGISTRY.get_sample_value("cliqserve_security_events_total", {"event": "login_failed"}) or 0.0
+
+    before = count()
+    security_event("login_failed", reason="bad_credentials", client_ip="192.0.2.1")
+
+    assert count() == before + 1

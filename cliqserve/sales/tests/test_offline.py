@@ -682,6 +682,24 @@ def test_each_created_sale_is_counted_once_on_commit(world, django_capture_on_co
     assert offline_count() == before + 2
 
 
+def flagged_count() -> float:
+    return REGISTRY.get_sample_value("cliqserve_sales_flagged_total", {"origin": "offline"}) or 0.0
+
+
+def test_a_flagged_sale_is_counted_for_the_review_dashboard(world, django_capture_on_commit_callbacks):
+    """The business dashboard and the OfflineSalesFlagged alert read this counter."""
+    a = world.a
+    shift_since(a)
+    item = stocked(a, quantity=1)
+    before = flagged_count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sync(client_for(a.cashier), a.device, offline_sale((item, 1)))  # in stock: not flagged
+        sync(client_for(a.cashier), a.device, offline_sale((item, 3)))  # below zero: flagged
+
+    assert flagged_count() == before + 1
+
+
 def test_the_queries_of_a_sale_do_not_grow_with_its_lines(world):
     a = world.a
     shift_since(a)
