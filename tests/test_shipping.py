@@ -49,7 +49,12 @@ def test_compose_file_parses_and_every_service_is_health_checked_or_one_shot():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    default = {name for name, service in services.items() if "profiles" not in service}
+    monitoring = {name for name, service in services.items() if "monitoring" in service.get("profiles", [])}
+    assert default == {"db", "redis", "migrate", "web", "worker", "beat"}
+    # docs/OPERATIONS.md: `docker compose --profile monitoring up` adds the stack.
+    assert {"prometheus", "alertmanager", "grafana", "loki", "alloy"} <= monitoring
+    assert default | monitoring == set(services)
     assert "gunicorn" in str(services["web"].get("command", "")) or "build" in services["web"]
     for name in ("db", "redis", "web", "worker"):
         assert "test" in services[name]["healthcheck"], name
