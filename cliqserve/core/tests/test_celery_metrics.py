@@ -7,6 +7,7 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
+import prometheus_client
 import pytest
 from celery import Celery
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -120,3 +121,31 @@ def test_a_dead_child_is_marked_in_multiprocess_mode(monkeypatch, tmp_path):
     celery_metrics._on_process_shutdown(pid=4242)
 
     assert not (tmp_path / "gauge_livesum_4242.db").exists()
+
+
+def test_serve_answers_prometheus_on_the_port(app, monkeypatch):
+    import urllib.request
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    started: list[Any] = []
+    monkeypatch.setattr(
+        "cliqserve.core.celery_metrics.start_http_server",
+        lambda *a, **k: started.append(prometheus_client.start_http_server(*a, **k)),
+    )
+
+    celery_metrics.serve(app=app, port=0, addr="127.0.0.1")
+    server, thread = started[0]
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        body = urllib.request.urlopen(url, timeout=5).read().decode()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+    assert "cliqserve_celery_queue_length" in body
+
+
+def test_a_dead_child_is_left_alone_outside_multiprocess_mode(monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+
+    celery_metrics._on_process_shutdown(pid=4242)  # nothing to mark, nothing raised
