@@ -27,3 +27,17 @@ def test_text_that_a_spreadsheet_would_evaluate_is_escaped_and_numbers_never_are
         "Plain - dash,1",
         "",
     ]
+
+
+def test_localized_numbers_keep_their_decimals_and_leave_blanks_alone() -> None:
+    table = Table(
+        columns=[text("name"), number("amount")],
+        rows=[["a", Decimal("1234.50")], ["b", 3], ["c", None], ["d", ""], ["e", True], ["f", "n/a"]],
+    )
+
+    lines = "".join(csv_lines(table, locale="fr")).split("\r\n")
+    english = "".join(csv_lines(table, locale="en")).split("\r\n")
+
+    # The comma is the decimal sign in French, so cells are separated by semicolons.
+    assert lines == ["name;amount", "a;1234,50", "b;3", "c;", "d;", "e;True", "f;n/a", ""]
+    assert english[1:3] == ["a,1234.50", "b,3"]
