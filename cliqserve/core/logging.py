@@ -9,6 +9,7 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 from .context import request_id_var, tenant_id_var, user_id_var
+from .tracing import current_trace_ids
 
 REDACTED = "[redacted]"
 
@@ -50,13 +51,17 @@ _CONTEXT_FIELDS = (("request_id", request_id_var), ("tenant_id", tenant_id_var),
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds `request_id`, `tenant_id` and `user_id` of the current request to every record."""
+    """Adds `request_id`, `tenant_id` and `user_id` of the current request to every record, and
+    the trace's `trace_id` and `span_id` while tracing records a span (core.tracing)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         # A value passed explicitly (extra={"user_id": ...}) names the subject and wins.
         for name, var in _CONTEXT_FIELDS:
             if getattr(record, name, None) is None:
                 setattr(record, name, var.get())
+        ids = current_trace_ids()
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         return True
 
 
