@@ -110,7 +110,13 @@ def test_every_back_office_page(world: Any) -> None:
         response = client.get(path)
         if response.status_code != 405:  # a form's target, answering POST only
             pages[name] = response
-    assert {"backoffice:dashboard", "backoffice:sales", "backoffice:shift", "backoffice:stock"} <= set(pages)
+    assert {
+        "backoffice:dashboard",
+        "backoffice:sales",
+        "backoffice:shift",
+        "backoffice:stock",
+        "backoffice:mfa",
+    } <= set(pages)
 
     for name, response in pages.items():
         assert response.status_code == 200, (name, response.status_code)
@@ -133,6 +139,21 @@ def test_the_back_office_pages_before_a_report_role(world: Any, role: str, path:
     response = client.get(path)
 
     assert response.status_code == status
+    assert_no_inline_code_without_the_nonce(response)
+
+
+def test_the_two_factor_page_while_enrolling(world: Any, settings: Any) -> None:
+    """Its QR code is an <img> of an SVG data: URI, which the policy's img-src allows."""
+    settings.MFA_REQUIRED_ROLES = ["tenant_admin"]
+    client = Client()  # an enrolment-only session: the page without the menu
+    client.post("/backoffice/login/", {"email": world.a.tenant_admin.email, "password": PASSWORD})
+    client.post(reverse("backoffice:mfa"), {"action": "start"})
+
+    response = client.get(reverse("backoffice:mfa"))
+
+    assert response.status_code == 200
+    assert 'src="data:image/svg+xml' in response.content.decode()
+    assert "data:" in directives(response)["img-src"]
     assert_no_inline_code_without_the_nonce(response)
 
 

@@ -56,12 +56,23 @@ def confirmed_totp(user: User) -> TOTPDevice | None:
     return device
 
 
+def pending_totp(user: User) -> TOTPDevice | None:
+    """The authenticator being enrolled: started, not yet confirmed with a code."""
+    device: TOTPDevice | None = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device
+
+
 def must_have_mfa(user: User) -> bool:
     """MFA_REQUIRED_ROLES (empty: nobody), and branch managers where their tenant says so."""
     if user.role in settings.MFA_REQUIRED_ROLES:
         return True
     tenant = user.tenant
     return user.role == Role.BRANCH_MANAGER and tenant is not None and tenant.mfa_required_for_managers
+
+
+def must_enrol(user: User) -> bool:
+    """Required to have a second factor and has none: such a user may only enrol."""
+    return confirmed_totp(user) is None and must_have_mfa(user)
 
 
 def challenge_for(user: User, *, device_id: uuid.UUID | str | None) -> Challenge | None:
@@ -81,10 +92,24 @@ def _token(user: User, purpose: str, device_id: uuid.UUID | str | None) -> str:
     return signing.dumps(payload, salt=SIGNING_NAMESPACE)
 
 
-def read_token(token: str, *, purpose: str) -> Pending | None:
+def enrolment_sign_in(user: User) -> str:
+    """A browser sign-in (the back office's) by a user who must enrol and has not: audited as
+    the API's login audits its challenge; the answer is the `enrol` token its enrolment-only
+    session keeps."""
+    audit.record(
+        action="login_mfa_challenged",
+        tenant_id=user.tenant_id,
+        actor=user,
+        target=user,
+        object_repr=user.role,
+    )
+    return _token(user, ENROL, None)
+
+
+def read_token(token: str, *, purpose: str, max_age: int = TOKEN_SECONDS) -> Pending | None:
     """The pending sign-in an mfa_token stands for, if it is ours, for `purpose`, and fresh."""
     try:
-        payload: dict[str, Any] = signing.loads(token, salt=SIGNING_NAMESPACE, max_age=TOKEN_SECONDS)
+        payload: dict[str, Any] = signing.loads(token, salt=SIGNING_NAMESPACE, max_age=max_age)
     except signing.BadSignature:  # also SignatureExpired
         return None
     if payload.get("p") != purpose:

@@ -3,7 +3,9 @@
 The same lockout as the API's login (accounts.auth.check_credentials) and the same throttles
 (per client address, and per account from any address), counted in the same buckets
 (accounts.api.form_login): a guesser gains nothing by switching between the API and this form.
-Only the report roles get a session.
+Only the report roles get a session. A report role that must have two-factor authentication
+and has none gets an enrolment-only session instead (backoffice.services): the two-factor page
+and nothing else, until it is set up.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cliqserve.accounts import auth, mfa
 from cliqserve.accounts.api.form_login import browser_client, remember_browser, throttled_for, too_many
 from cliqserve.core.errors import RateLimited, Unauthenticated
 
+from ..services import begin_enrolment
 from .base import may_enter, refused
 from .forms import LoginForm
 
@@ -60,6 +63,10 @@ class LoginView(View):
             return self._form(request, form, error=_("Email or password is incorrect."))
         if not may_enter(user):
             return refused(request)
+        if mfa.must_enrol(user):
+            # No session yet, only the enrolment page: confirming the authenticator signs in.
+            begin_enrolment(request, user)
+            return redirect("backoffice:mfa")
         second_factor = mfa.session_refusal(user, code=form.cleaned_data.get("code"))
         if second_factor is not None:
             return self._form(request, form, error=second_factor, status=400)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from cliqserve.core.errors import DomainError
 from cliqserve.core.tenancy import tenant_scope
 from cliqserve.reports.policies import REPORT_ROLES
 
+from .. import services
 from ..selectors import BranchNotFound, Scope, page_scope
 
 if TYPE_CHECKING:
@@ -62,9 +63,16 @@ class Page(CallerMixin, View):
         add_never_cache_headers(response)
         return response
 
+    def person(self, request: HttpRequest) -> Any | None:
+        """Whom the page serves: the signed-in user, None for nobody."""
+        return request.user if request.user.is_authenticated else None
+
     def _gated(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if not user.is_authenticated:
+        user = self.person(request)
+        if user is None:
+            if services.has_enrolment(request):
+                # Signed in to enrol only: that page, until the authenticator is confirmed.
+                return redirect("backoffice:mfa")
             return redirect_to_login(request.get_full_path(), login_url=reverse("backoffice:login"))
         if not may_enter(user):
             return refused(request)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 GROUP_BY_CHOICES = [
     ("day", _("Day")),
@@ -44,6 +47,30 @@ class LoginForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+def _code_field(label: StrOrPromise) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    code = _code_field(_("The code your authenticator app shows"))
+
+
+class TotpRemoveForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = _code_field(_("Authenticator code (or a recovery code)"))
 
 
 class PeriodForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from . import auth_views, exception_views, report_views, stock_views, views
+from . import auth_views, exception_views, mfa_views, report_views, stock_views, views
 
 app_name = "backoffice"
 
@@ -18,4 +18,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("shifts/", views.ShiftListView.as_view(), name="shifts"),
     path("shifts/<uuid:shift_id>/", views.ShiftDetailView.as_view(), name="shift"),
     path("sales/lookup/", views.SaleLookupView.as_view(), name="sale-lookup"),
+    path("account/two-factor/", mfa_views.TwoFactorView.as_view(), name="mfa"),
 ]

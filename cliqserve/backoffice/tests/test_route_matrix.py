@@ -47,6 +47,7 @@ def test_the_matrix_sees_every_page() -> None:
         "stock-csv",
         "exceptions",
         "review-sale",
+        "mfa",
     } <= names
 
 
