@@ -113,3 +113,18 @@ def test_the_admin_works(db: None, tab: Tab) -> None:
     # The admin names no icon, so the browser asks for /favicon.ico: its 404 is the one error.
     not_found = "console: Failed to load resource: the server responded with a status of 404 (Not Found)"
     assert tab.errors == [not_found]
+
+
+def test_the_two_factor_page_shows_its_qr_code(world: Any, tab: Tab, settings: Any) -> None:
+    # A tenant admin who must enrol: the enrolment-only session, the key and its QR code.
+    settings.MFA_REQUIRED_ROLES = ["tenant_admin"]
+    tab.sign_in(world.a.tenant_admin.email, PASSWORD)
+    assert tab.page.url.endswith("/backoffice/account/two-factor/")
+    with tab.page.expect_navigation():
+        tab.page.get_by_role("button", name="Set up two-factor authentication").click()
+
+    qr = tab.page.locator("img.qr")
+    qr.wait_for()
+    assert tab.page.evaluate("document.querySelector('img.qr').naturalWidth") > 0  # the data: SVG drew
+    assert refused(tab) == []
+    assert tab.errors == []
