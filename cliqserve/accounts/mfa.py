@@ -155,7 +155,12 @@ def totp_start(*, user: User) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
+# The code checks below run outside any transaction of ours: django-otp records a wrong code
+# (its throttle, which doubles the wait after each failure) on the device, and that record must
+# stay when the service then refuses; inside the refused transaction it would roll back and the
+# guesses go unthrottled.
+
+
 def totp_confirm(*, user: User, code: str) -> list[str]:
     """Confirm the pending authenticator with its first code; the answer is ten new recovery
     codes, shown this once."""
@@ -166,12 +171,13 @@ def totp_confirm(*, user: User, code: str) -> list[str]:
         raise InvalidInput(
             _("This code is not right; check the authenticator's clock and try again."), pointer="/code"
         )
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    codes = _new_recovery_codes(user)
-    audit.record(
-        action="mfa_enrolled", tenant_id=user.tenant_id, actor=user, target=user, object_repr=user.role
-    )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        audit.record(
+            action="mfa_enrolled", tenant_id=user.tenant_id, actor=user, target=user, object_repr=user.role
+        )
     return codes
 
 
@@ -183,22 +189,23 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
 def totp_remove(*, user: User, password: str, code: str) -> None:
     """The user turns MFA off, proving it twice: the password and a current (or recovery) code.
-    A role that must have MFA is refused: an admin resets a lost device instead."""
+    A role that must have MFA is refused before its code is looked at (a recovery code stays
+    unspent): an admin resets a lost device instead."""
     if not user.check_password(password):
         raise InvalidInput(_("The password is not right."), pointer="/password")
     if confirmed_totp(user) is None:
         raise Conflict(_("Two-factor authentication is not on."))
-    if not passes_either(user, entered=code):
-        raise InvalidInput(_("This code is not right."), pointer="/code")
     if must_have_mfa(user):
         raise NotPermitted(_("Your role must keep two-factor authentication on."))
-    _remove_devices(user)
-    audit.record(
-        action="mfa_removed", tenant_id=user.tenant_id, actor=user, target=user, object_repr=user.role
-    )
+    if not passes_either(user, entered=code):
+        raise InvalidInput(_("This code is not right."), pointer="/code")
+    with transaction.atomic():
+        _remove_devices(user)
+        audit.record(
+            action="mfa_removed", tenant_id=user.tenant_id, actor=user, target=user, object_repr=user.role
+        )
 
 
 @transaction.atomic

@@ -237,3 +237,31 @@ def test_verify_takes_a_code_or_a_recovery_code_not_both(db: None, body: dict[st
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"]["pointer"] == "/code"
+
+
+def test_wrong_codes_at_confirm_and_removal_stay_throttled(world: World, frozen: Any) -> None:
+    """django-otp's throttle (a doubling wait after each wrong code) is written on the device;
+    the refusal must not roll it back, or codes could be guessed without end."""
+    admin = world.a.tenant_admin
+    client = client_for(admin)
+    assert client.post(TOTP).status_code == 201
+    wrong = f"{(int(code_of(admin)) + 1) % 1_000_000:06d}"
+
+    refused = client.post(CONFIRM, {"code": wrong}, format="json")
+
+    assert refused.status_code == 400
+    pending = TOTPDevice.objects.get(user=admin)
+    assert (pending.confirmed, pending.throttling_failure_count) == (False, 1)
+    # Within the wait even the right code is refused: that is the throttle working.
+    assert client.post(CONFIRM, {"code": code_of(admin)}, format="json").status_code == 400
+
+    frozen.move_to(timezone.now() + timedelta(seconds=61), tick=False)
+    assert client.post(CONFIRM, {"code": code_of(admin)}, format="json").status_code == 200
+    frozen.move_to(timezone.now() + timedelta(seconds=31), tick=False)
+    for _attempt in range(2):
+        guess = f"{(int(code_of(admin)) + 7) % 1_000_000:06d}"
+        assert client.delete(TOTP, {"password": PASSWORD, "code": guess}, format="json").status_code == 400
+
+    device = TOTPDevice.objects.get(user=admin)
+    assert device.throttling_failure_count >= 1
+    assert device.confirmed

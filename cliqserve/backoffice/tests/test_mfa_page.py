@@ -229,6 +229,7 @@ def test_confirming_the_enrolment_completes_the_sign_in(must_enrol: Any, frozen:
     wrong = f"{(int(code_of(must_enrol)) + 1) % 1_000_000:06d}"
     assert client.post(PAGE, {"action": "confirm", "code": wrong}).status_code == 400
     assert client.get("/backoffice/shifts/")["Location"] == PAGE
+    later(frozen)  # past django-otp's wait after a wrong code
 
     confirmed = confirm(client, must_enrol)
 
