@@ -15,6 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJ
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from cliqserve.core.i18n import activate_for
 from cliqserve.core.tenancy import tenant_scope
 
 from .models import ApiKey, User, secret_digest
@@ -30,7 +31,15 @@ def _failed(detail: Any, code: str) -> AuthenticationFailed:
 
 class JWTAuthentication(SimpleJWTAuthentication):
     """Access tokens stop working at once — not at expiry — when their user is deactivated,
-    their tenant is deactivated, or their password changes. One query: user, tenant, branch."""
+    their tenant is deactivated, or their password changes. One query: user, tenant, branch.
+
+    The caller is known from here on, so its language is chosen here (cliqserve.core.i18n)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            activate_for(request._request, result[0])
+        return result
 
     def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
         try:
@@ -68,6 +77,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             raise _failed(_("The API key is invalid, expired or revoked."), "authentication_failed")
         _touch(api_key)
+        activate_for(request._request, api_key)  # the header, then the tenant's default
         return api_key, api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -15,6 +15,10 @@ from django.utils import timezone
 
 from cliqserve.core.roles import BRANCH_ROLES, ApiKeyScope, Role
 from cliqserve.core.tenancy import Tenancy, TenantOwnedModel
+from cliqserve.core.validators import validate_timezone
+
+# The languages the catalogues cover (settings.LANGUAGES); literal so migrations stay stable.
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español"), ("fr", "Français")]
 
 
 def secret_digest(secret: str) -> str:
@@ -72,6 +76,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     approval_pin = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Preferences (PATCH /api/v1/auth/me/). Blank: none — the language then follows the request's
+    # Accept-Language, then the tenant's default; the zone, the branch's (or the tenant's). The
+    # zone only formats times shown to this user; it never moves a business day (ADR 0016).
+    language = models.CharField(max_length=8, blank=True, default="", choices=LANGUAGE_CHOICES)
+    timezone = models.CharField(max_length=64, blank=True, default="", validators=[validate_timezone])
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -530,3 +530,17 @@ def approval_pin_remove(*, user: User) -> None:
         target=user,
         object_repr=user.role,
     )
+
+
+PREFERENCE_FIELDS = frozenset({"language", "timezone"})
+
+
+def user_set_preferences(*, user: User, **fields: str) -> User:
+    """A person's own `language` and `timezone` (blank: no preference). Validated before
+    anything is saved, so a bad value changes nothing."""
+    refuse_unknown_fields(fields, allowed=PREFERENCE_FIELDS)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    validate_model(user, exclude=[f.name for f in User._meta.concrete_fields if f.name not in fields])
+    user.save(update_fields=[*fields, "updated_at"])
+    return user

@@ -119,6 +119,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a session user's language preference comes first (API callers are
+    # known only in the DRF view, whose authentication classes choose again; ADR 0016).
+    "cliqserve.core.i18n.LocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -396,7 +399,9 @@ PERMISSIONS_POLICY: dict[str, tuple[str, ...]] = dict.fromkeys(
 # --- Internationalisation -----------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Spanish"), ("fr", "French")]
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français")]
+# The catalogues (locale/<lang>/LC_MESSAGES/django.po, compiled to .mo by `make install`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 # django-parler: the languages products are translated into; a missing translation falls back
 # to English here, and to the tenant's default language in the catalog selectors.

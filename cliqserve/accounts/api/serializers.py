@@ -16,8 +16,27 @@ class UserSummarySerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields: ClassVar = ["id", "email", "role", "tenant", "branch", "first_name", "last_name"]
+        fields: ClassVar = [
+            "id",
+            "email",
+            "role",
+            "tenant",
+            "branch",
+            "first_name",
+            "last_name",
+            "language",
+            "timezone",
+        ]
         read_only_fields = fields
+
+
+class PreferencesSerializer(StrictModelSerializer):
+    """PATCH /auth/me/: the caller's own preferences. Blank clears one: the language then
+    follows Accept-Language and the tenant's default; the zone, the branch's."""
+
+    class Meta:
+        model = User
+        fields: ClassVar = ["language", "timezone"]
 
 
 class UserSerializer(StrictModelSerializer):

@@ -29,6 +29,7 @@ from .serializers import (
     LoginResponseSerializer,
     LoginSerializer,
     MfaChallengeSerializer,
+    PreferencesSerializer,
     RefreshSerializer,
     StaffDataSerializer,
     TokenPairSerializer,
@@ -215,3 +216,16 @@ class MeView(APIView):
     @extend_schema(responses={200: UserSummarySerializer}, summary="The signed-in user.")
     def get(self, request: Request) -> Response:
         return Response(UserSummarySerializer(cast(User, request.user)).data)
+
+    @extend_schema(
+        request=PreferencesSerializer,
+        responses={200: UserSummarySerializer, 400: ErrorSerializer},
+        summary="Set the signed-in user's `language` (en, es, fr; blank: none) and `timezone` "
+        "(an IANA name; blank: the branch's). The zone formats times shown to this user in "
+        "pages, exports and e-mails; API timestamps stay UTC.",
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = PreferencesSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_set_preferences(user=cast(User, request.user), **serializer.validated_data)
+        return Response(UserSummarySerializer(user).data)

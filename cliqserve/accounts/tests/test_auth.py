@@ -43,6 +43,8 @@ def test_login_returns_tokens_with_tenant_role_branch_and_device_claims(api_clie
         "branch": str(world.a.branch.pk),
         "first_name": "",
         "last_name": "",
+        "language": "",
+        "timezone": "",
     }
     access = claims(body["access"])
     assert access["tenant"] == str(world.a.tenant.pk)
