@@ -23,8 +23,10 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project
 
 COPY . .
-# The runtime user cannot write next to root-owned code, so compile it here once.
-RUN python -m compileall -q --invalidation-mode checked-hash config cliqserve
+# The runtime user cannot write next to root-owned code, so compile it here once; the
+# translations too (locale/*.po -> .mo, with Babel: no GNU gettext in the image).
+RUN python -m compileall -q --invalidation-mode checked-hash config cliqserve \
+    && /app/.venv/bin/pybabel -q compile --domain django --directory locale
 
 # --- runtime: the venv and the code, run as an unprivileged user -------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

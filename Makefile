@@ -12,7 +12,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 # Never let uv download an interpreter: it uses the Python this machine has.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test lint format worker beat schema clean
+.PHONY: help install messages makemessages run test lint format worker beat schema clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,8 +23,17 @@ help: ## List the commands
 	  rm -rf .tools && $(PYTHON) -m pip install --quiet --target .tools/pkg "uv==$(UV_VERSION)" && \
 	  mkdir -p .tools/bin && ln -sf ../pkg/bin/uv .tools/bin/uv; }
 
-install: $(UV) ## Create .venv and install the locked dependencies
+install: $(UV) ## Create .venv, install the locked dependencies and compile the translations (locale/*.po -> .mo)
 	$(UV) sync --frozen --python $(PYTHON)
+	$(MAKE) --no-print-directory messages
+
+makemessages: install ## Update locale/{es,fr} from the source (needs GNU gettext); then translate, `make messages`
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev} $(BIN)/python manage.py makemessages \
+	  -l es -l fr --no-location --ignore=.venv --ignore=.tools --ignore=tests --ignore='*/tests/*' \
+	  --ignore=bench --ignore=deploy --ignore=docs --ignore=node_modules
+
+messages: ## Compile locale/<lang>/LC_MESSAGES/django.po into .mo (Babel: no GNU gettext needed)
+	$(BIN)/pybabel -q compile --domain django --directory locale --statistics
 
 run: install ## Migrate, seed the demo tenant (once; prints its logins) and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py migrate --noinput

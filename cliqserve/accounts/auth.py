@@ -225,7 +225,7 @@ def _under_lockout(*, email: str, client: LoginClient, check: Callable[[], Any])
     if wait:
         security_event("login_failed", reason="locked_out", client_ip=client.ip)
         _audit_failure(email, reason="locked_out")
-        raise RateLimited("Too many failed sign-ins. Try again later.", retry_after=wait)
+        raise RateLimited(_("Too many failed sign-ins. Try again later."), retry_after=wait)
 
     user = check()
     if not isinstance(user, User) or not _can_sign_in(user):
@@ -398,7 +398,7 @@ def refresh(*, raw_refresh: str) -> TokenPair:
     try:
         device = _check_device(user=user, device_id=token.get("device"))
     except InvalidInput:
-        raise Unauthenticated("This device is no longer yours to use. Sign in again.") from None
+        raise Unauthenticated(_("This device is no longer yours to use. Sign in again.")) from None
     try:
         with transaction.atomic():
             outstanding = OutstandingToken.objects.get(jti=token["jti"])

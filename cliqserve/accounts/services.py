@@ -60,17 +60,20 @@ def can_manage(*, actor: User, target: User) -> bool:
 def _check_role_grant(*, actor: User, role: str) -> None:
     if role not in ASSIGNABLE_ROLES[actor.role]:
         security_event("privilege_escalation_refused", actor_id=actor.pk, actor_role=actor.role, role=role)
-        raise NotPermitted(f"A {actor.role} cannot grant the role {role}.", pointer="/role")
+        raise NotPermitted(
+            _("A %(actor_role)s cannot grant the role %(role)s.") % {"actor_role": actor.role, "role": role},
+            pointer="/role",
+        )
 
 
 def _check_grant(*, actor: User, role: str, tenant: Tenant | None, branch: Branch | None) -> None:
     _check_role_grant(actor=actor, role=role)
     if actor.role == Role.BRANCH_MANAGER and (branch is None or branch.pk != actor.branch_id):
-        raise NotPermitted("Branch managers manage the staff of their own branch only.", pointer="/branch")
+        raise NotPermitted(_("Branch managers manage the staff of their own branch only."), pointer="/branch")
     if role in BRANCH_ROLES and branch is None:
-        raise InvalidInput("A branch is required for this role.", pointer="/branch")
+        raise InvalidInput(_("A branch is required for this role."), pointer="/branch")
     if branch is not None and tenant is not None and branch.tenant_id != tenant.pk:
-        raise InvalidInput("Unknown branch.", pointer="/branch")
+        raise InvalidInput(_("Unknown branch."), pointer="/branch")
 
 
 def _set_password(user: User, password: str) -> None:
@@ -86,7 +89,7 @@ def _resolve_tenant(*, actor: User, tenant: Tenant | None) -> Tenant | None:
     if actor.role != Role.PLATFORM_OWNER:
         return actor.tenant
     if tenant is None:
-        raise InvalidInput("The tenant of the new user is required.", pointer="/tenant")
+        raise InvalidInput(_("The tenant of the new user is required."), pointer="/tenant")
     return tenant
 
 
@@ -131,7 +134,7 @@ def _save_with_email(*, actor: User, user: User) -> None:
     refusals = _refusals_key(actor)
     if cache.get(refusals, 0) >= settings.USER_EMAIL_REFUSALS_PER_HOUR:
         raise RateLimited(
-            "Too many email addresses refused. Try again later.", retry_after=EMAIL_REFUSAL_WINDOW_SECONDS
+            _("Too many email addresses refused. Try again later."), retry_after=EMAIL_REFUSAL_WINDOW_SECONDS
         )
     try:
         with unique_field("email", detail=EMAIL_REFUSED):
@@ -179,9 +182,9 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
     branch (or to a role without one) drops the user's assignments to devices of other
     branches; a receiver of `user_branch_changing` may refuse it (sales: 409 for an open shift)."""
     if not can_manage(actor=actor, target=user):
-        raise NotPermitted("You cannot change this user.")
+        raise NotPermitted(_("You cannot change this user."))
     if "tenant" in fields and fields.pop("tenant") not in (None, user.tenant):
-        raise InvalidInput("A user cannot move to another tenant.", pointer="/tenant")
+        raise InvalidInput(_("A user cannot move to another tenant."), pointer="/tenant")
     refuse_unknown_fields(fields, allowed=USER_FIELDS)
     before = {"role": user.role, "branch_id": user.branch_id, "is_active": user.is_active}
     audited_before = audit.snapshot(user, AUDITED_FIELDS)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import InvalidInput
 from cliqserve.core.money import quantize_money
@@ -82,7 +83,10 @@ def _readable(reader: Any) -> Iterator[None]:  # a csv.reader (the module export
     try:
         yield
     except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
-        raise InvalidInput(f"Line {reader.line_num} cannot be read as CSV: {exc}.", pointer="/file") from exc
+        raise InvalidInput(
+            _("Line %(line)s cannot be read as CSV: %(error)s.") % {"line": reader.line_num, "error": exc},
+            pointer="/file",
+        ) from exc
 
 
 def parse_header(text: str) -> list[str]:
@@ -92,16 +96,20 @@ def parse_header(text: str) -> list[str]:
         first = next(reader, [])
     header = [column.strip() for column in first]
     if not header or header == [""]:
-        raise InvalidInput("The file is empty.", pointer="/file")
+        raise InvalidInput(_("The file is empty."), pointer="/file")
     known = set(BASE_COLUMNS) | set(language_columns())
     unknown = [c for c in header if c not in known and not c.startswith(CUSTOM_PREFIX)]
     if unknown:
-        raise InvalidInput(f"Unknown columns: {', '.join(unknown)}.", pointer="/file")
+        raise InvalidInput(
+            _("Unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)}, pointer="/file"
+        )
     if len(set(header)) != len(header):
-        raise InvalidInput("A column appears twice.", pointer="/file")
+        raise InvalidInput(_("A column appears twice."), pointer="/file")
     missing = REQUIRED_COLUMNS - set(header)
     if missing:
-        raise InvalidInput(f"Missing columns: {', '.join(sorted(missing))}.", pointer="/file")
+        raise InvalidInput(
+            _("Missing columns: %(columns)s.") % {"columns": ", ".join(sorted(missing))}, pointer="/file"
+        )
     return header
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cliqserve.core.errors import InvalidInput
 from cliqserve.core.models import Job
@@ -30,14 +31,19 @@ BATCH_SIZE = 200
 
 def decode_upload(raw: bytes) -> str:
     if len(raw) > settings.IMPORT_MAX_BYTES:
-        raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
+        raise InvalidInput(
+            _("The file is larger than %(limit)s bytes.") % {"limit": settings.IMPORT_MAX_BYTES},
+            pointer="/file",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput("The file is not UTF-8 text.", pointer="/file") from exc
+        raise InvalidInput(_("The file is not UTF-8 text."), pointer="/file") from exc
     # PostgreSQL text cannot hold one: the job would never be stored. No CSV text has one.
     if "\x00" in text:
-        raise InvalidInput("The file contains a NUL character (byte 0): it is not CSV text.", pointer="/file")
+        raise InvalidInput(
+            _("The file contains a NUL character (byte 0): it is not CSV text."), pointer="/file"
+        )
     return text
 
 
@@ -47,10 +53,12 @@ def product_import_start(*, tenant: Tenant, actor: User, text: str) -> Job:
     parse_header(text)
     total = count_rows(text)
     if total == 0:
-        raise InvalidInput("The file has a header but no rows.", pointer="/file")
+        raise InvalidInput(_("The file has a header but no rows."), pointer="/file")
     if total > settings.IMPORT_MAX_ROWS:
         raise InvalidInput(
-            f"The file has {total} rows; the limit is {settings.IMPORT_MAX_ROWS}.", pointer="/file"
+            _("The file has %(rows)s rows; the limit is %(limit)s.")
+            % {"rows": total, "limit": settings.IMPORT_MAX_ROWS},
+            pointer="/file",
         )
     job = Job.objects.create(tenant=tenant, kind=PRODUCT_IMPORT, created_by=actor, payload=text, total=total)
     from .tasks import run_product_import  # tasks import this module

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cliqserve.core.errors import InvalidInput
 
 from .models import CatalogCounter, CatalogTombstone, Category, Product, ProductTranslation, TaxRate
@@ -82,7 +84,7 @@ def catalog_changes(*, tenant_id: Any, cursor: int, limit: int = DEFAULT_PAGE_SI
     mark = catalog_high_water_mark(tenant_id=tenant_id)
     if cursor > mark:
         raise InvalidInput(
-            "This cursor is ahead of the catalog; sync again from cursor 0.", pointer="/cursor"
+            _("This cursor is ahead of the catalog; sync again from cursor 0."), pointer="/cursor"
         )
     tables = {
         kind: _changes(

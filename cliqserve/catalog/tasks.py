@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cliqserve.core.models import Job
 from cliqserve.core.tenancy import tenant_scope
@@ -28,7 +29,7 @@ def run_product_import(job_id: str) -> None:
             logger.exception("product import failed", extra={"job_id": job_id})
             Job.objects.filter(pk=job_id).update(
                 status=Job.Status.FAILED,
-                detail="The import stopped on an internal error.",
+                detail=_("The import stopped on an internal error."),
                 finished_at=timezone.now(),
             )
             raise

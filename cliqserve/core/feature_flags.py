@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import dateparse
+from django.utils.translation import gettext as _
 from flags.conditions import RequiredForCondition, register
 from flags.models import FlagState
 from flags.sources import DatabaseCondition, get_flags
@@ -95,24 +96,26 @@ def _caller(kwargs: dict[str, Any], condition: str) -> FlagCaller:
 
 def validate_tenant(value: str) -> None:
     if not value.strip():
-        raise ValidationError("Enter a tenant's slug or id.")
+        raise ValidationError(_("Enter a tenant's slug or id."))
 
 
 def validate_role(value: str) -> None:
     if value not in Role.values:
-        raise ValidationError(f"Enter one of: {', '.join(Role.values)}.")
+        raise ValidationError(_("Enter one of: %(roles)s.") % {"roles": ", ".join(Role.values)})
 
 
 def validate_percentage(value: str) -> None:
     if not value.strip().isdigit() or not 0 <= int(value) <= 100:
-        raise ValidationError("Enter a whole number from 0 to 100.")
+        raise ValidationError(_("Enter a whole number from 0 to 100."))
 
 
 def validate_instant(value: str) -> None:
     """django-flags compares dates with an aware `now`: a date without an offset never matches."""
     parsed = dateparse.parse_datetime(value)
     if parsed is None or parsed.tzinfo is None:
-        raise ValidationError("Enter an ISO 8601 date and time with its offset, e.g. 2026-03-01T00:00:00Z.")
+        raise ValidationError(
+            _("Enter an ISO 8601 date and time with its offset, e.g. 2026-03-01T00:00:00Z.")
+        )
 
 
 def tenant_condition(value: str, **kwargs: Any) -> bool:

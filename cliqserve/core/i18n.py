@@ -40,7 +40,9 @@ def supported(code: str | None) -> str | None:
 
 def from_accept_language(header: str) -> str | None:
     """The first supported language of an `Accept-Language` header, by its q-values."""
-    for code, _quality in parse_accept_lang_header(header):
+    for code, quality in parse_accept_lang_header(header):
+        if quality <= 0:  # "not this one"
+            continue
         if code == "*":
             break
         language = supported(code)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 
@@ -23,7 +24,9 @@ def unique_field(field: str, *, detail: str | None = None) -> Iterator[None]:
         with transaction.atomic():
             yield
     except IntegrityError as exc:
-        raise InvalidInput(detail or f"This {field} is already in use.", pointer=f"/{field}") from exc
+        raise InvalidInput(
+            detail or _("This %(field)s is already in use.") % {"field": field}, pointer=f"/{field}"
+        ) from exc
 
 
 def validate_model(instance: models.Model, *, exclude: list[str] | None = None) -> None:
@@ -42,7 +45,9 @@ def refuse_unknown_fields(
     """A service's last guard: it writes only the fields it names (serializers check first)."""
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise InvalidInput(f"Not writable: {', '.join(sorted(unknown))}.", pointer=pointer)
+        raise InvalidInput(
+            _("Not writable: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}, pointer=pointer
+        )
 
 
 def assign_fields(instance: models.Model, fields: Mapping[str, Any], *, allowed: Collection[str]) -> None:

@@ -141,16 +141,16 @@ def branch_deactivate(*, tenant: Tenant, actor: User, branch: Branch) -> Branch:
 
 def _check_device_branch(*, actor: User, branch: Branch) -> None:
     if actor.role == Role.BRANCH_MANAGER and branch.pk != actor.branch_id:
-        raise NotPermitted("Branch managers manage the devices of their own branch only.")
+        raise NotPermitted(_("Branch managers manage the devices of their own branch only."))
 
 
 def _set_assigned_users(*, device: Device, users: Iterable[User]) -> None:
     users = list(users)
     for index, user in enumerate(users):
         if user.tenant_id != device.tenant_id:
-            raise InvalidInput("Unknown user.", pointer=f"/assigned_users/{index}")
+            raise InvalidInput(_("Unknown user."), pointer=f"/assigned_users/{index}")
         if user.role in BRANCH_ROLES and user.branch_id != device.branch_id:
-            raise InvalidInput("This user works in another branch.", pointer=f"/assigned_users/{index}")
+            raise InvalidInput(_("This user works in another branch."), pointer=f"/assigned_users/{index}")
     DeviceAssignment.objects.filter(device=device).exclude(user__in=users).delete()
     existing = set(DeviceAssignment.objects.filter(device=device).values_list("user_id", flat=True))
     DeviceAssignment.objects.bulk_create(

@@ -147,3 +147,47 @@ def test_api_timestamps_stay_utc_whatever_the_language_and_zone(world, language,
         stamp = datetime.datetime.fromisoformat(body[name])
         assert stamp.utcoffset() == datetime.timedelta(0), body[name]
         assert body[name].endswith(("Z", "+00:00"))
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "Mars/Olympus is not an IANA time zone."),
+        ("es", "Mars/Olympus no es una zona horaria IANA."),
+        ("fr", "Mars/Olympus n'est pas un fuseau horaire IANA."),
+    ],
+)
+def test_our_own_messages_come_from_the_catalogues(world, language, detail):
+    client = client_for(world.a.cashier)
+
+    response = client.patch(ME, {"timezone": "Mars/Olympus"}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.json()["errors"][0]["detail"] == detail
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("es", "Los gerentes de sucursal solo gestionan al personal de su propia sucursal."),
+        ("fr", "Les gérants de magasin ne gèrent que le personnel de leur propre magasin."),
+    ],
+)
+def test_a_service_refusal_is_translated_by_the_users_preference(world, language, detail):
+    world.a.branch_manager.language = language
+    world.a.branch_manager.save()
+    client = client_for(world.a.branch_manager)
+
+    response = client.post(
+        USERS,
+        {
+            "email": "new@a.test",
+            "password": "A-long-enough-pass-123",
+            "role": "cashier",
+            "branch": str(world.a.other_branch.pk),
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code in (400, 403), response.content
+    assert response.json()["errors"][0]["detail"] == detail

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -55,7 +56,10 @@ def _refuse_oversized_body(request: Request) -> None:
     except ValueError:
         length = 0
     if length > settings.IMPORT_MAX_BYTES + MULTIPART_OVERHEAD:
-        raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
+        raise InvalidInput(
+            _("The file is larger than %(limit)s bytes.") % {"limit": settings.IMPORT_MAX_BYTES},
+            pointer="/file",
+        )
 
 
 def _uploaded_bytes(request: Request) -> bytes:
@@ -65,7 +69,10 @@ def _uploaded_bytes(request: Request) -> bytes:
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]
     if upload.size > settings.IMPORT_MAX_BYTES:
-        raise InvalidInput(f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes.", pointer="/file")
+        raise InvalidInput(
+            _("The file is larger than %(limit)s bytes.") % {"limit": settings.IMPORT_MAX_BYTES},
+            pointer="/file",
+        )
     return bytes(upload.read())
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 from parler import appsettings as parler_settings
 from parler.cache import get_translation_cache_key
 
@@ -93,13 +94,17 @@ def _boolean(value: str, column: str) -> bool:
         return True
     if lowered in FALSE:
         return False
-    raise InvalidInput(f"Write true or false, not {value!r}.", pointer=f"/{column}")
+    raise InvalidInput(_("Write true or false, not %(value)r.") % {"value": value}, pointer=f"/{column}")
 
 
 def _reference(value: str, index: dict[str, Any], column: str) -> Any:
     found = index.get(value.lower()) or index.get(value)
     if found is None:
-        raise InvalidInput(f"No active {column.replace('_', ' ')} is called {value!r}.", pointer=f"/{column}")
+        raise InvalidInput(
+            _("No active %(column)s is called %(value)r.")
+            % {"column": column.replace("_", " "), "value": value},
+            pointer=f"/{column}",
+        )
     return found
 
 
@@ -131,7 +136,7 @@ def _import_row(
     *, tenant: Tenant, actor: User, row: ImportRow, lookups: _Lookups, existing: dict[str, Product]
 ) -> None:
     if not row.sku:
-        raise InvalidInput("A sku is required.", pointer="/sku")
+        raise InvalidInput(_("A sku is required."), pointer="/sku")
     fields = _fields(row, lookups)
     product = existing.get(row.sku.lower())
     if product is None:
@@ -266,7 +271,7 @@ def _plan_row(*, batch: _Batch, row: ImportRow) -> None:
     services' per-row re-read of them is skipped; everything else is the services' own code.
     """
     if not row.sku:
-        raise InvalidInput("A sku is required.", pointer="/sku")
+        raise InvalidInput(_("A sku is required."), pointer="/sku")
     tenant = batch.tenant
     fields = _fields(row, batch.lookups)
     translations = row.translations
