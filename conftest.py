@@ -33,6 +33,10 @@ def _clear_own_cache_keys() -> None:
         cache.delete_pattern("*")
     else:
         cache.clear()
+    # The lockout's in-process fallback, used while Redis fails (core/cache.py).
+    from cliqserve.core.cache import clear_fallback_counters
+
+    clear_fallback_counters()
 
 
 class CapturedLogs:

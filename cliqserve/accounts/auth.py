@@ -17,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from cliqserve.core import audit
+from cliqserve.core.cache import counters
 from cliqserve.core.errors import InvalidInput, RateLimited, Unauthenticated
 from cliqserve.core.roles import Role
 from cliqserve.core.security import security_event
@@ -91,7 +91,7 @@ def _account_digest(email: str) -> str:
 
 def _known_name(account: str, client: LoginClient) -> str | None:
     """The name under which this client has signed in to this account before, if any."""
-    return next((name for name in client.names() if cache.get(f"login-known:{account}:{name}")), None)
+    return next((name for name in client.names() if counters().get(f"login-known:{account}:{name}")), None)
 
 
 def _own_scope(account: str, client: LoginClient) -> tuple[_Scope, bool]:
@@ -108,17 +108,17 @@ def _account_scope(account: str) -> _Scope:
 
 
 def _seconds_delayed(scope: _Scope) -> int:
-    delayed_until = cache.get(f"login-locked:{scope.key}")
+    delayed_until = counters().get(f"login-locked:{scope.key}")
     return max(0, int(delayed_until - time.time())) if delayed_until else 0
 
 
 def _count(key: str, *, timeout: int) -> int:
     """Add one to the counter at `key`, which starts at 0 and lasts `timeout` seconds."""
-    cache.add(key, 0, timeout=timeout)
+    counters().add(key, 0, timeout=timeout)
     try:
-        return int(cache.incr(key))
+        return int(counters().incr(key))
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
+        counters().set(key, 1, timeout=timeout)
         return 1
 
 
@@ -126,20 +126,22 @@ def _record_failure(scope: _Scope) -> None:
     failures_key = f"login-failures:{scope.key}"
     if _count(failures_key, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS) < scope.threshold:
         return
-    cache.delete(failures_key)
+    counters().delete(failures_key)
     # Each delay doubles the one before, up to LOGIN_LOCKOUT_SECONDS, while that one is
     # remembered: until a failure window has passed after it ended.
-    strikes = int(cache.get(f"login-strikes:{scope.key}") or 0) + 1
+    strikes = int(counters().get(f"login-strikes:{scope.key}") or 0) + 1
     delay = min(settings.LOGIN_LOCKOUT_FIRST_SECONDS * 2 ** (strikes - 1), settings.LOGIN_LOCKOUT_SECONDS)
-    cache.set(f"login-strikes:{scope.key}", strikes, timeout=delay + settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    cache.set(f"login-locked:{scope.key}", time.time() + delay, timeout=delay)
+    counters().set(
+        f"login-strikes:{scope.key}", strikes, timeout=delay + settings.LOGIN_FAILURE_WINDOW_SECONDS
+    )
+    counters().set(f"login-locked:{scope.key}", time.time() + delay, timeout=delay)
     # Not the client's name: a browser's id is what makes it known.
     scope_name = "client" if scope.client else "account"
     security_event("login_locked_out", account=scope.account, scope=scope_name, seconds=delay)
 
 
 def _clear_failures(scope: _Scope) -> None:
-    cache.delete_many([f"login-failures:{scope.key}", f"login-strikes:{scope.key}"])
+    counters().delete_many([f"login-failures:{scope.key}", f"login-strikes:{scope.key}"])
 
 
 def remember_client(*, email: str, client: LoginClient) -> None:
@@ -147,7 +149,7 @@ def remember_client(*, email: str, client: LoginClient) -> None:
     LOGIN_KNOWN_CLIENT_DAYS after its last sign-in."""
     account = _account_digest(email)
     timeout = settings.LOGIN_KNOWN_CLIENT_DAYS * 24 * 60 * 60
-    cache.set_many({f"login-known:{account}:{name}": True for name in client.names()}, timeout=timeout)
+    counters().set_many({f"login-known:{account}:{name}": True for name in client.names()}, timeout=timeout)
 
 
 # --- Tokens -------------------------------------------------------------------------------------

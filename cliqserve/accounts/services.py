@@ -15,7 +15,6 @@ from typing import Any, ParamSpec, TypeVar, cast
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.dispatch import Signal
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cliqserve.core import audit
+from cliqserve.core.cache import counters
 from cliqserve.core.errors import Conflict, InvalidInput, NotPermitted, RateLimited
 from cliqserve.core.roles import ASSIGNABLE_ROLES, BRANCH_ROLES, Role
 from cliqserve.core.security import security_event
@@ -132,7 +132,7 @@ def _save_with_email(*, actor: User, user: User) -> None:
     who has had USER_EMAIL_REFUSALS_PER_HOUR refusals is refused every user write for the rest
     of the hour, so the refusals cannot be used to list the platform's addresses."""
     refusals = _refusals_key(actor)
-    if cache.get(refusals, 0) >= settings.USER_EMAIL_REFUSALS_PER_HOUR:
+    if counters().get(refusals, 0) >= settings.USER_EMAIL_REFUSALS_PER_HOUR:
         raise RateLimited(
             _("Too many email addresses refused. Try again later."), retry_after=EMAIL_REFUSAL_WINDOW_SECONDS
         )
@@ -150,11 +150,11 @@ def _refusals_key(actor: User) -> str:
 
 
 def _count(key: str) -> None:
-    cache.add(key, 0, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
+    counters().add(key, 0, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
     try:
-        cache.incr(key)
+        counters().incr(key)
     except ValueError:  # expired between the two calls: this refusal starts a new window
-        cache.set(key, 1, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
+        counters().set(key, 1, timeout=EMAIL_REFUSAL_WINDOW_SECONDS)
 
 
 @_audits_email_refusal

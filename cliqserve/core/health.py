@@ -70,10 +70,17 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
     return checks
 
 
+# Only these take a pod out of service. The cache and the broker are shared by every pod:
+# failing readiness on them would take all pods out at once, while the API still answers
+# without them (a cache miss, a task retried from the outbox), so they report "degraded".
+CRITICAL_CHECKS = frozenset({"database"})
+
+
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: every dependency answers. 503 names each one that does not."""
+    """Ready to serve: the database answers (503 otherwise). The cache or the broker failing
+    leaves it 200 with that check marked "degraded" (ADR 0015)."""
     results: dict[str, str] = {}
     for name, check in readiness_checks().items():
         try:
@@ -81,11 +88,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "not ready"
             logger.warning("readiness check failed", extra={"check": name, "error": type(exc).__name__})
-            results[name] = "failed"
+            results[name] = "failed" if name in CRITICAL_CHECKS else "degraded"
 
-    failed = [name for name, result in results.items() if result != "ok"]
+    failed = [name for name, result in results.items() if result == "failed"]
     if not failed:
-        return JsonResponse({"status": "ok", "checks": results})
+        status = "ok" if all(result == "ok" for result in results.values()) else "degraded"
+        return JsonResponse({"status": status, "checks": results})
     error = error_object(
         status=503,
         code="service_unavailable",

@@ -195,24 +195,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    _REDIS_OPTIONS: dict[str, Any] = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+        "SOCKET_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+    }
     CACHES: dict[str, dict[str, Any]] = {
+        # A cache: when Redis fails, a read is a miss and a write is dropped (ADR 0015), so a
+        # Redis outage makes the API slower, never unavailable.
         "default": {
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cliqserve",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-            },
-        }
+            "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": True},
+        },
+        # The same keys, raising: security counters (login lockout) must know Redis failed, to
+        # count in the process instead of silently not counting (core/cache.py).
+        "counters": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cliqserve",
+            "OPTIONS": _REDIS_OPTIONS,
+        },
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "cliqserve",
-        }
+        },
+        # The same in-process store as "default" (one LOCATION).
+        "counters": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "cliqserve",
+        },
     }
 
 # --- Celery (config/celery.py reads every CELERY_* setting) -------------------------------

@@ -16,7 +16,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Parallel test workers (pytest-xdist) share one Redis: each keeps to its own key prefix.
-CACHES["default"]["KEY_PREFIX"] = f"cliqserve-test-{env.str('PYTEST_XDIST_WORKER', default='main')}"
+# "counters" shares the prefix: the same keys, read by the login lockout (core/cache.py).
+for _alias in ("default", "counters"):
+    CACHES[_alias]["KEY_PREFIX"] = f"cliqserve-test-{env.str('PYTEST_XDIST_WORKER', default='main')}"
 # pytest-django keeps SQLite test databases in memory, per worker, only for the stock engine.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"

@@ -39,15 +39,13 @@ def test_readyz_is_ok_when_every_dependency_answers(api_client):
 
 
 @pytest.mark.django_db
-def test_readyz_names_a_failing_cache(api_client):
+def test_readyz_stays_ready_with_the_cache_marked_degraded(api_client):
+    # A shared cache failing would take every pod out at once: only the database does that.
     with mock.patch.object(cache, "get", return_value=None):
         response = api_client.get("/readyz")
 
-    assert response.status_code == 503
-    error = response.json()["errors"][0]
-    assert error["code"] == "service_unavailable"
-    assert "cache" in error["detail"]
-    assert error["meta"]["checks"] == {"database": "ok", "cache": "failed"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "cache": "degraded"}}
 
 
 @pytest.mark.postgres
@@ -72,12 +70,13 @@ def test_readyz_turns_503_while_database_is_unreachable_and_recovers_without_res
 
 @pytest.mark.django_db
 @override_settings(READYZ_CHECK_BROKER=True, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
-def test_readyz_checks_the_broker_when_tasks_use_one(api_client):
+def test_readyz_checks_the_broker_when_tasks_use_one_and_marks_it_degraded(api_client):
     # Port 1 on loopback refuses connections at once.
     response = api_client.get("/readyz")
 
-    assert response.status_code == 503
-    assert response.json()["errors"][0]["meta"]["checks"]["broker"] == "failed"
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["broker"] == "degraded"
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)")
