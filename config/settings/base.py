@@ -232,6 +232,10 @@ else:
         },
     }
 
+# Seconds a rendered catalog answer stays cached. Keys carry the catalog version, so a write
+# never waits for this; it only bounds the memory old versions hold.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=600)
+
 # --- Celery (config/celery.py reads every CELERY_* setting) -------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

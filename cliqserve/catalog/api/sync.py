@@ -16,6 +16,7 @@ from cliqserve.core.money import quantize_money
 from cliqserve.core.roles import TENANT_ROLES
 
 from ..sync import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncPage, catalog_changes
+from .caching import catalog_answer
 from .language import catalog_language
 
 
@@ -155,6 +156,7 @@ class CatalogSyncView(PolicyAPIView):
     """Catalog changes after a cursor, for devices (contract: GET /api/v1/sync/catalog/)."""
 
     policy: ClassVar = {"get": TENANT_ROLES}
+    revalidated: ClassVar[bool] = True
 
     @extend_schema(
         parameters=[
@@ -168,9 +170,12 @@ class CatalogSyncView(PolicyAPIView):
         query = SyncQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         tenant = self.tenant
-        page = catalog_changes(
-            tenant_id=tenant.pk, cursor=query.validated_data["cursor"], limit=query.validated_data["limit"]
-        )
-        # The client's language, else the tenant's default (not Django's), else any translation.
-        languages = [catalog_language(request, default=tenant.default_language), tenant.default_language]
-        return Response(render_page(page, languages=languages, currency=tenant.currency))
+        cursor, limit = query.validated_data["cursor"], query.validated_data["limit"]
+
+        def page() -> dict[str, Any]:
+            changes = catalog_changes(tenant_id=tenant.pk, cursor=cursor, limit=limit)
+            # The client's language, else the tenant's default (not Django's), else any translation.
+            languages = [catalog_language(request, default=tenant.default_language), tenant.default_language]
+            return render_page(changes, languages=languages, currency=tenant.currency)
+
+        return catalog_answer(request, tenant=tenant, data=page)

@@ -14,6 +14,7 @@ from cliqserve.core.roles import TENANT_ROLES, ApiKeyScope, Role
 
 from .. import custom_fields, selectors, services
 from ..models import Category, CustomFieldDefinition, Product, TaxRate
+from .caching import CatalogViewSet
 from .language import catalog_language
 from .serializers import (
     CategorySerializer,
@@ -88,7 +89,7 @@ class CustomFieldFilter(filters.FilterSet):
         fields: ClassVar = ["is_active"]
 
 
-class CategoryViewSet(ServiceModelViewSet):
+class CategoryViewSet(CatalogViewSet):
     """Product categories, a tree through `parent`. DELETE removes an empty category outright."""
 
     model = Category
@@ -120,7 +121,7 @@ class CategoryViewSet(ServiceModelViewSet):
         return super().destroy(request, *args, **kwargs)
 
 
-class TaxRateViewSet(ServiceModelViewSet):
+class TaxRateViewSet(CatalogViewSet):
     """Tax rates in percent. DELETE deactivates: products keep pointing at the rate."""
 
     model = TaxRate
@@ -149,7 +150,7 @@ class TaxRateViewSet(ServiceModelViewSet):
     update=extend_schema(parameters=[ACCEPT_LANGUAGE]),
     partial_update=extend_schema(parameters=[ACCEPT_LANGUAGE]),
 )
-class ProductViewSet(ServiceModelViewSet):
+class ProductViewSet(CatalogViewSet):
     """Products, translated. DELETE deactivates: sales and stock history point at them."""
 
     model = Product

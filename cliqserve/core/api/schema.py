@@ -39,6 +39,23 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 WRITE_METHODS = BODY_METHODS | {"DELETE"}
 
 
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The `ETag` of an earlier answer: 304 with no body while it is still current.",
+)
+
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="Weak validator of this answer; send it back as If-None-Match to revalidate.",
+)
+
+
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema plus the error responses every operation can really give.
 
@@ -72,8 +89,22 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.add("404")
         return sorted(statuses)
 
+    def _revalidated(self) -> bool:
+        """A GET answered with an ETag and 304 on If-None-Match (core/api/conditional.py)."""
+        return self.method == "GET" and bool(getattr(self.view, "revalidated", False))
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = list(super().get_override_parameters())
+        if self._revalidated():
+            parameters += [IF_NONE_MATCH, ETAG]
+        return parameters
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if self._revalidated():
+            not_modified = self._get_response_for_code(None, "304", direction=direction)
+            not_modified["description"] = "Not modified: the ETag sent in If-None-Match is current; no body."
+            responses["304"] = not_modified
         for status in self._error_statuses():
             if status not in responses:
                 responses[status] = self._get_response_for_code(ErrorSerializer, status, direction=direction)

@@ -15,6 +15,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cliqserve.core.api.conditional import revalidated_by_body
 from cliqserve.core.api.views import PolicyAPIView
 from cliqserve.core.feature_flags import flag_on
 from cliqserve.core.roles import ApiKeyScope
@@ -56,6 +57,7 @@ class ReportView(PolicyAPIView):
     key_scopes: ClassVar = {"get": ApiKeyScope.REPORTS_READ}
     renderer_classes = (JSONRenderer, CSVRenderer)
     csv_filename: ClassVar[str] = "report.csv"
+    revalidated: ClassVar[bool] = True
 
     def wants_csv(self, request: Request) -> bool:
         renderer = getattr(request, "accepted_renderer", None)
@@ -68,7 +70,7 @@ class ReportView(PolicyAPIView):
             response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
             return response
-        return Response(data())
+        return revalidated_by_body(request, data())
 
     def csv_locale(self, request: Request) -> str | None:
         """`?locale=` where the flag lets this caller localize; otherwise None, as before the flag."""
