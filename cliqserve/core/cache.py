@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -62,7 +63,8 @@ class _CountersWithFallback:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name not in self._METHODS:
             raise AttributeError(name)
-        primary: BaseCache = caches["counters"]
+        # A configuration with one cache (an override, a test) counts in that one.
+        primary: BaseCache = caches["counters" if "counters" in settings.CACHES else "default"]
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
