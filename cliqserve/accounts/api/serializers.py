@@ -8,11 +8,19 @@ from cliqserve.core.api.serializers import StrictModelSerializer, StrictSerializ
 from cliqserve.core.roles import Role
 from cliqserve.tenants.models import Branch, Tenant
 
-from ..models import Approval, User
+from ..models import LANGUAGE_CHOICES, Approval, User
 
 
 class UserSummarySerializer(serializers.ModelSerializer[User]):
     """The signed-in user, as login and /auth/me/ return it."""
+
+    # Declared: a read-only model field would be described without its blank ("no preference").
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES,
+        allow_blank=True,
+        read_only=True,
+        help_text="The user's language; blank: none (Accept-Language, then the tenant's default).",
+    )
 
     class Meta:
         model = User
